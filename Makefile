@@ -1,0 +1,55 @@
+# Every entry point of the kit. Needs only python3: the first target that needs the
+# environment creates .venv with pip and installs the kit once; later runs reuse it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader shells out to alembic, so the venv's bin/ must be on PATH.
+RUN    := PATH="$(BIN):$$PATH" MPLBACKEND=Agg
+WORKERS ?= 2
+
+.PHONY: help setup system-deps demo test lint lab bench release gradescope clean
+
+help:
+	@echo "make demo      grade the bundled example class (sets everything up first)"
+	@echo "make test      run the whole test suite (sets everything up first)"
+	@echo "make lab       start JupyterLab on course/ for students"
+	@echo "make release   regenerate course/ from solutions/ with nbgrader"
+	@echo "make bench     run the benchmarks and write output/bench/*.md"
+	@echo "make clean     remove the environment, work folders and outputs"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+system-deps:
+	@sh tools/install-system-deps
+
+demo: setup system-deps
+	$(RUN) $(BIN)/python -m autograder demo
+
+test: setup system-deps
+	$(RUN) $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+
+lint: setup
+	$(BIN)/ruff check .
+
+lab: setup
+	$(RUN) $(BIN)/python -m autograder lab
+
+release: setup
+	$(RUN) $(BIN)/python -m autograder release
+
+bench: setup
+	$(RUN) $(BIN)/python -m bench
+
+gradescope: setup
+	$(RUN) $(BIN)/python -m autograder gradescope
+
+clean:
+	rm -rf $(VENV) work output build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Reference automatic differentiation package for the course (numpy, float64)."""
