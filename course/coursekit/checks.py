@@ -1,0 +1,436 @@
+"""Checks for the course's exercises: your code against numpy and finite differences.
+
+Every expected value comes from the kit: values from numpy, derivatives from central finite
+differences of the kit's own numpy function for that operation. Your code is only ever the
+thing being checked, never the reference.
+
+The rules that keep the checks fair and sharp (see DESIGN.md, "How exercises are checked"):
+
+* float64 throughout; inputs drawn from each op's safe domain, with distinct values for
+  different arguments (so swapped arguments show);
+* the step is ``cbrt(eps) * max(1, |x|)``, where central differences are accurate to about
+  1e-9 relative; results are compared with
+  ``|got - expected| <= ATOL + RTOL * max(|got|, |expected|)``;
+* shapes are checked before values, and a random upstream gradient (never all ones) is used
+  for vector-Jacobian products, so a missing chain factor shows;
+* a failure raises :class:`CheckFailure` with one sentence saying what is wrong, where, the
+  expected and actual values side by side, a hint, and the seed that reproduces it;
+* passing checks print nothing (nbgrader scores a test cell that writes to stderr as 0), so
+  numpy warnings raised inside your code are silenced while it is checked.
+
+``NotImplementedError`` from an unfinished exercise is passed through unchanged, so an
+exercise you have not started says exactly that.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Relative and absolute tolerance of every derivative check (stated once, used everywhere).
+RTOL = 1e-5
+ATOL = 1e-7
+#: Relative and absolute tolerance for values computed in closed form (func against numpy).
+VALUE_RTOL = 1e-9
+VALUE_ATOL = 1e-12
+
+_EPS = np.finfo(np.float64).eps
+_STEP_SCALE = _EPS ** (1 / 3)
+
+#: Named input domains: each maps a numpy Generator and a shape to float64 samples.
+#: Kinks and singularities stay more than ten steps away.
+DOMAINS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
+    "real": lambda rng, shape: rng.uniform(-3.0, 3.0, shape),
+    "small": lambda rng, shape: rng.uniform(-1.5, 1.5, shape),
+    "positive": lambda rng, shape: rng.uniform(0.5, 3.0, shape),
+    "nonzero": lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 3.0, shape),
+    "away_from_zero": lambda rng, shape: rng.choice([-1.0, 1.0], shape)
+    * rng.uniform(0.1, 3.0, shape),
+    "exponent": lambda rng, shape: rng.uniform(0.5, 3.0, shape),
+}
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+class CheckFailure(AssertionError):
+    """A check found your code wrong; the message says where, how, and what to try."""
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def step_size(x: np.ndarray) -> np.ndarray:
+    """The central-difference step for each entry of ``x``: cbrt(eps) * max(1, |x|)."""
+    return _STEP_SCALE * np.maximum(1.0, np.abs(x))
+
+
+def finite_difference_partial(
+    f: Callable[..., Any], inputs: Sequence[np.ndarray], index: int, upstream: np.ndarray | None
+) -> np.ndarray:
+    """d(sum(upstream * f(*inputs))) / d inputs[index] by central differences, entry by entry.
+
+    With ``upstream=None`` the function is taken to be elementwise and every entry of the input
+    is moved at once (one pair of evaluations), which gives the elementwise derivative.
+    """
+    inputs = [np.array(x, dtype=np.float64) for x in inputs]
+    x = inputs[index]
+    h = step_size(x)
+
+    def at(shifted: np.ndarray) -> np.ndarray:
+        args = list(inputs)
+        args[index] = shifted
+        return np.asarray(f(*args), dtype=np.float64)
+
+    if upstream is None:
+        return (at(x + h) - at(x - h)) / (2 * h)
+    out = np.zeros_like(x)
+    for position in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[position] += h[position]
+        minus[position] -= h[position]
+        out[position] = np.sum(upstream * (at(plus) - at(minus))) / (2 * h[position])
+    return out
+
+
+def close(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL):
+    """Entrywise ``|got - expected| <= atol + rtol * max(|got|, |expected|)``."""
+    return np.abs(got - expected) <= atol + rtol * np.maximum(np.abs(got), np.abs(expected))
+
+
+def as_float_array(value: Any, what: str, where: str = "") -> np.ndarray:
+    """Your result as a float64 array, or a CheckFailure saying why it is not a number.
+
+    Converting first means a comparison never trusts your object's own ``==``.
+    """
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise CheckFailure(
+            f"{what} returned {_describe(value)}{' at ' + where if where else ''}, which is not "
+            f"a number or an array of numbers ({error}). Return a float or a numpy array."
+        ) from None
+    return array
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def _fmt(x: Any) -> str:
+    array = np.asarray(x, dtype=np.float64)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    return np.array2string(array, precision=4, suppress_small=True, max_line_width=60)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (type {type(value).__name__})"
+
+
+def _where(names: Sequence[str], inputs: Sequence[Any]) -> str:
+    return ", ".join(f"{n}={_fmt(x)}" for n, x in zip(names, inputs))
+
+
+def _first_mismatch(got: np.ndarray, expected: np.ndarray, ok: np.ndarray):
+    position = tuple(np.argwhere(~ok)[0]) if got.ndim else ()
+    return got[position], expected[position], position
+
+
+def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray]) -> str:
+    """Guess the bug behind a wrong derivative from how got relates to expected."""
+    if np.all(close(got, -expected)) and np.any(np.abs(expected) > ATOL):
+        return "the sign is flipped — check the sign"
+    for other in others:
+        if other.shape == got.shape and np.all(close(got, other)):
+            return (
+                "it matches the derivative for another input — check the order of the inputs "
+                "and of the partials you return"
+            )
+    if np.all(np.abs(got) <= ATOL):
+        return "you return 0 — does this input really not affect the output?"
+    ratio = got / np.where(expected == 0, np.nan, expected)
+    if np.all(np.isfinite(ratio)) and np.allclose(ratio, ratio.flat[0]) and ratio.size > 1:
+        return f"it is off by a constant factor {ratio.flat[0]:.4g} — check the constants"
+    return "work the derivative out on paper and compare"
+
+
+# ----------------------------------------------------------------------------- calling
+
+
+def _call(fn: Callable[..., Any], args: Sequence[Any], what: str, where: str) -> Any:
+    """Call your code quietly; NotImplementedError passes through, other errors are explained."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args)
+    except NotImplementedError:
+        raise
+    except CheckFailure:
+        raise
+    except Exception as error:  # the student's code failed: say where, keep the cause
+        on_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in args)
+        hint = (
+            " It failed on numpy-array inputs: use numpy functions (np.exp, np.log, ...) "
+            "rather than the math module so it works elementwise."
+            if on_arrays
+            else ""
+        )
+        raise CheckFailure(
+            f"{what} raised {type(error).__name__}: {error} — at {where}.{hint}"
+        ) from error
+
+
+def _instance(op: type) -> Any:
+    """An instance of an op class on which func/grads/vjp can be called, without running
+    its constructor (which would run the forward pass)."""
+    if not isinstance(op, type):
+        raise CheckFailure(f"expected an op class such as `_mul`, got {_describe(op)}")
+    return object.__new__(op)
+
+
+def _as_partials(result: Any, n: int, what: str, where: str) -> list[Any]:
+    if isinstance(result, np.ndarray) and result.ndim > 0 and n > 1 and len(result) == n:
+        return list(result)
+    if n == 1 and not isinstance(result, (tuple, list)):
+        raise CheckFailure(
+            f"{what} returned {_describe(result)}; it must return a tuple with one partial "
+            f"derivative per input, e.g. `return (d,)` for one input (at {where})."
+        )
+    if not isinstance(result, (tuple, list)):
+        raise CheckFailure(
+            f"{what} returned {_describe(result)}; it must return a tuple with one partial "
+            f"derivative per input ({n} here; at {where})."
+        )
+    if len(result) != n:
+        raise CheckFailure(
+            f"{what} returned {len(result)} partial derivative(s); the op has {n} input(s), "
+            f"so return one per input, in the order of the inputs (at {where})."
+        )
+    return list(result)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_close(
+    got: Any,
+    expected: Any,
+    what: str,
+    where: str = "",
+    hint: str = "",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Check a result against its expected value: shape first, then every entry."""
+    got = as_float_array(got, what, where)
+    expected = np.asarray(expected, dtype=np.float64)
+    at = f" at {where}" if where else ""
+    if got.shape != expected.shape and got.size != 1:
+        raise CheckFailure(
+            f"{what} has shape {got.shape}{at}; expected shape {expected.shape}."
+            + (f" {hint}" if hint else "")
+        )
+    got = np.broadcast_to(got, expected.shape)
+    ok = close(got, expected, rtol, atol)
+    if not np.all(ok):
+        g, e, position = _first_mismatch(got, expected, ok)
+        entry = f" (entry {position})" if position else ""
+        if not np.isfinite(g):
+            hint = hint or "your result is not finite — look for a division by zero or an overflow"
+        raise CheckFailure(
+            f"{what} is wrong{at}{entry}: expected {_fmt(e)}, got {_fmt(g)}"
+            + (f" — {hint}" if hint else "")
+        )
+
+
+def sample_inputs(
+    domains: Sequence[str], rng: np.random.Generator, shape: tuple[int, ...] = ()
+) -> list[np.ndarray]:
+    """One float64 sample per argument, each from its named domain, pairwise distinct."""
+    while True:
+        inputs = [np.asarray(DOMAINS[d](rng, shape), dtype=np.float64) for d in domains]
+        distinct = all(
+            np.all(np.abs(a - b) > 0.1) and np.all(np.abs(np.abs(a) - np.abs(b)) > 0.1)
+            for i, a in enumerate(inputs)
+            for b in inputs[i + 1 :]
+        )
+        if distinct:
+            return inputs
+
+
+def check_op(
+    op: type,
+    reference: Callable[..., Any],
+    domains: Sequence[str],
+    *,
+    names: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    shapes: Sequence[tuple[int, ...]] = ((), (3,), (2, 3)),
+    check_grads: bool = True,
+) -> None:
+    """Check a scalar op class (``func`` and ``grads``) against numpy and finite differences.
+
+    ``reference`` is the kit's numpy function for the op (e.g. ``np.multiply``); ``domains``
+    names one input domain per argument (see :data:`DOMAINS`). Each seed draws inputs of every
+    shape in ``shapes`` (floats first, then numpy arrays, where an op must work elementwise).
+    ``func`` must match ``reference`` and each partial in ``grads`` must match the central
+    difference of ``reference`` with respect to that input.
+    """
+    name = op.__name__ if isinstance(op, type) else str(op)
+    names = list(names or ("a", "b", "c")[: len(domains)])
+    node = _instance(op)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for shape in shapes:
+            inputs = sample_inputs(domains, rng, shape)
+            args = [float(x) for x in inputs] if shape == () else inputs
+            where = f"{_where(names, inputs)} (seed {seed})"
+            value = _call(node.func, args, f"`{name}.func`", where)
+            check_close(
+                value, reference(*inputs), f"`{name}.func`", where,
+                rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3,
+            )
+            if not check_grads:
+                continue
+            what = f"`{name}.grads`"
+            partials = _as_partials(_call(node.grads, args, what, where), len(inputs), what, where)
+            expected = [
+                finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
+            ]
+            for i, (got, exp) in enumerate(zip(partials, expected)):
+                got_array = as_float_array(got, what, where)
+                if got_array.shape not in ((), exp.shape):
+                    raise CheckFailure(
+                        f"{what} returns a partial of shape {got_array.shape} for the "
+                        f"{_ORDINALS[i]} input ({names[i]}) at {where}; expected a number or "
+                        f"shape {exp.shape}, like the input."
+                    )
+                got_array = np.broadcast_to(got_array, exp.shape)
+                if not np.all(close(got_array, exp)):
+                    others = [e for j, e in enumerate(expected) if j != i]
+                    check_close(
+                        got_array, exp,
+                        f"{what} for the {_ORDINALS[i]} input ({names[i]})",
+                        where, _hint_for(got_array, exp, others),
+                    )
+
+
+def check_vjp(
+    op: type,
+    reference: Callable[..., Any],
+    shapes: Sequence[tuple[int, ...]],
+    domains: Sequence[str] | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1),
+    kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Check an array op's ``vjp(g, *inputs)`` against finite differences of ``reference``.
+
+    ``shapes`` gives one input shape per argument (broadcasting pairs such as (3, 4) and (4,)
+    are the point). A random upstream gradient ``g`` of the output's shape is drawn; the
+    gradient for each input must have that input's shape and equal
+    d sum(g * reference(*inputs)) / d input.
+    """
+    name = op.__name__ if isinstance(op, type) else str(op)
+    domains = list(domains or ["real"] * len(shapes))
+    names = list(names or ("a", "b", "c")[: len(shapes)])
+    kwargs = kwargs or {}
+    node = _instance(op)
+    for key, value in kwargs.items():
+        setattr(node, key, value)
+
+    def f(*xs):
+        return reference(*xs, **kwargs)
+
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        inputs = [np.asarray(DOMAINS[d](rng, s), dtype=np.float64) for d, s in zip(domains, shapes)]
+        out = np.asarray(f(*inputs), dtype=np.float64)
+        upstream = rng.normal(size=out.shape)
+        where = (
+            f"input shapes {', '.join(f'{n}{tuple(x.shape)}' for n, x in zip(names, inputs))}, "
+            f"seed {seed}"
+        )
+        what = f"`{name}.vjp`"
+        result = _call(node.vjp, [upstream, *inputs], what, where)
+        grads = _as_partials(result, len(inputs), what, where)
+        expected = [finite_difference_partial(f, inputs, i, upstream) for i in range(len(inputs))]
+        for i, (got, exp) in enumerate(zip(grads, expected)):
+            got_array = as_float_array(got, what, where)
+            if got_array.shape != exp.shape:
+                reduce_hint = (
+                    " The input was broadcast: sum the gradient over the broadcast axes "
+                    "(and keep size-1 axes) to get back to the input's shape."
+                    if got_array.size > exp.size
+                    else ""
+                )
+                raise CheckFailure(
+                    f"{what} returns a gradient of shape {got_array.shape} for the "
+                    f"{_ORDINALS[i]} input ({names[i]}) with {where}; it must have the input's "
+                    f"shape {exp.shape}.{reduce_hint}"
+                )
+            others = [e for j, e in enumerate(expected) if j != i]
+            check_close(
+                got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})", where,
+                _hint_for(got_array, exp, others) if not np.all(close(got_array, exp)) else "",
+            )
+
+
+def check_gradient(
+    student: Callable[..., Any],
+    f: Callable[..., Any],
+    point: Sequence[float],
+    names: Sequence[str],
+    what: str,
+) -> None:
+    """Check a hand-derived gradient of a scalar function ``f`` at ``point``.
+
+    ``student(*point)`` must return one partial derivative per argument, in the order of
+    ``names``; each is compared with the central difference of the kit's ``f``.
+    """
+    inputs = [np.asarray(x, dtype=np.float64) for x in point]
+    where = _where(names, inputs)
+    partials = _as_partials(_call(student, list(point), what, where), len(inputs), what, where)
+    expected = [finite_difference_partial(f, inputs, i, None) for i in range(len(inputs))]
+    for i, (got, exp) in enumerate(zip(partials, expected)):
+        got_array = as_float_array(got, what, where)
+        others = [e for j, e in enumerate(expected) if j != i]
+        hint = _hint_for(np.broadcast_to(got_array, exp.shape), exp, others) if (
+            got_array.shape in ((), exp.shape)
+            and not np.all(close(np.broadcast_to(got_array, exp.shape), exp))
+        ) else ""
+        check_close(got_array, exp, f"{what}: d/d{names[i]}", where, hint)
+
+
+def check_derivative(
+    student: Callable[[Any], Any],
+    f: Callable[[np.ndarray], np.ndarray],
+    domain: str,
+    what: str,
+    seeds: Sequence[int] = (0, 1, 2),
+) -> None:
+    """Check a hand-written derivative ``student(x)`` of the kit's elementwise ``f``.
+
+    It is tried on floats and on numpy arrays from ``domain``.
+    """
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for shape in ((), (4,)):
+            (x,) = sample_inputs([domain], rng, shape)
+            arg = float(x) if shape == () else x
+            where = f"x={_fmt(x)} (seed {seed})"
+            got = _call(student, [arg], what, where)
+            expected = finite_difference_partial(f, [x], 0, None)
+            got_array = as_float_array(got, what, where)
+            hint = ""
+            if got_array.shape in ((), expected.shape):
+                b = np.broadcast_to(got_array, expected.shape)
+                if not np.all(close(b, expected)):
+                    hint = _hint_for(b, expected, [])
+            check_close(got_array, expected, what, where, hint)

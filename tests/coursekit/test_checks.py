@@ -1,0 +1,159 @@
+"""The shared checker passes correct ops and fails typical bugs with a useful message."""
+
+import math
+
+import numpy as np
+import pytest
+
+from coursekit.checks import (
+    CheckFailure,
+    check_close,
+    check_derivative,
+    check_gradient,
+    check_op,
+    check_vjp,
+)
+
+
+class _mul:
+    def func(self, a, b):
+        return a * b
+
+    def grads(self, a, b):
+        return b, a
+
+
+class _mul_list(_mul):
+    def grads(self, a, b):
+        return [np.float64(b), a]
+
+
+class _mul_swapped(_mul):
+    def grads(self, a, b):
+        return a, b
+
+
+class _div:
+    def func(self, a, b):
+        return a / b
+
+    def grads(self, a, b):
+        return 1 / b, -a / b**2
+
+
+class _div_sign(_div):
+    def grads(self, a, b):
+        return 1 / b, a / b**2
+
+
+class _exp_math:
+    def func(self, a):
+        return math.exp(a)
+
+    def grads(self, a):
+        return (math.exp(a),)
+
+
+class _exp_bare:
+    def func(self, a):
+        return np.exp(a)
+
+    def grads(self, a):
+        return np.exp(a)
+
+
+class _stub:
+    def func(self, a, b):
+        raise NotImplementedError()
+
+    def grads(self, a, b):
+        raise NotImplementedError()
+
+
+class _always_equal:
+    def __eq__(self, other):
+        return True
+
+
+class _cheat(_mul):
+    def func(self, a, b):
+        return _always_equal()
+
+
+def test_correct_ops_pass_in_any_reasonable_form():
+    check_op(_mul, np.multiply, ["real", "real"])
+    check_op(_mul_list, np.multiply, ["real", "real"])
+    check_op(_div, np.divide, ["real", "nonzero"])
+
+
+@pytest.mark.parametrize(
+    "op, reference, domains, message",
+    [
+        (_mul_swapped, np.multiply, ["real", "real"], "another input"),
+        (_div_sign, np.divide, ["real", "nonzero"], "check the sign"),
+        (_exp_math, np.exp, ["real"], "math module"),
+        (_exp_bare, np.exp, ["real"], "tuple"),
+        (_cheat, np.multiply, ["real", "real"], "not a number"),
+    ],
+)
+def test_typical_bugs_fail_with_a_hint(op, reference, domains, message):
+    with pytest.raises(CheckFailure, match=message) as failure:
+        check_op(op, reference, domains)
+    assert f"`{op.__name__}." in str(failure.value)
+    assert "seed" in str(failure.value)
+
+
+def test_stub_reports_not_implemented_unchanged():
+    with pytest.raises(NotImplementedError):
+        check_op(_stub, np.multiply, ["real", "real"])
+
+
+class _matmul:
+    def vjp(self, g, a, b):
+        return g @ b.T, a.T @ g
+
+
+class _matmul_untransposed(_matmul):
+    def vjp(self, g, a, b):
+        return g @ b.T, a.T @ g * 2
+
+
+class _add_unreduced:
+    def vjp(self, g, a, b):
+        return g, g
+
+
+class _add:
+    def vjp(self, g, a, b):
+        return g, g.sum(axis=0)
+
+
+def test_vjp_checks_shapes_then_values():
+    check_vjp(_matmul, np.matmul, [(3, 4), (4, 2)])
+    check_vjp(_add, np.add, [(3, 4), (4,)])
+    with pytest.raises(CheckFailure, match="sum the gradient over the broadcast axes"):
+        check_vjp(_add_unreduced, np.add, [(3, 4), (4,)])
+    with pytest.raises(CheckFailure, match="constant factor 2"):
+        check_vjp(_matmul_untransposed, np.matmul, [(3, 4), (4, 2)])
+
+
+def test_gradient_and_derivative_checks():
+    def f(x, y, z):
+        return (x + y) * z
+
+    check_gradient(lambda x, y, z: (z, z, x + y), f, [-2.0, 5.0, -4.0], "xyz", "grad f")
+    with pytest.raises(CheckFailure, match="d/dz"):
+        check_gradient(lambda x, y, z: (z, z, x), f, [-2.0, 5.0, -4.0], "xyz", "grad f")
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    check_derivative(lambda x: sigmoid(x) * (1 - sigmoid(x)), sigmoid, "real", "dsigmoid")
+    with pytest.raises(CheckFailure):
+        check_derivative(lambda x: 1 - np.tanh(x) ** 2, sigmoid, "real", "dsigmoid")
+
+
+def test_check_close_reports_shape_before_values():
+    with pytest.raises(CheckFailure, match=r"shape \(3,\)"):
+        check_close(np.zeros(3), np.zeros((2, 3)), "x")
+    check_close(np.float64(2.0), 2.0 + 1e-9, "x")
