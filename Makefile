@@ -39,7 +39,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 lab: setup
-	$(RUN) $(BIN)/python -m autograder lab
+	$(RUN) $(BIN)/python tools/lab.py
 
 release: setup
 	$(RUN) $(BIN)/python -m autograder release
