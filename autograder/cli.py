@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -12,6 +13,46 @@ def _release(args: argparse.Namespace) -> int:
     for folder in release(args.assignments or None):
         print(f"released {folder.relative_to(folder.parent.parent)}")
     return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.batch import BatchOptions, grade_batch
+    from autograder.collect import LayoutError
+    from autograder.record import ledger_rows
+    from autograder.report import grade_table
+    from autograder.sandbox import Limits, SandboxUnavailable
+
+    limits = Limits(memory_mb=args.memory, wall_clock=args.timeout,
+                    cell_timeout=min(args.timeout, Limits.cell_timeout),
+                    cpu_seconds=max(args.timeout, 10))
+    options = BatchOptions(root=args.root, work=args.work, workers=args.workers, limits=limits,
+                           require_sandbox=args.require_sandbox,
+                           assignments=args.assignment or None, progress=not args.quiet)
+    try:
+        grade_batch(args.submissions, options)
+    except (LayoutError, SandboxUnavailable) as exc:
+        print(f"autograder grade: {exc}", file=sys.stderr)
+        return 2
+    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
+             **r["detail"]} for r in ledger_rows(_db_url(args))]
+    print(grade_table(rows))
+    return 0
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    from autograder.course import load_config
+
+    return load_config(args.root, args.work).CourseDirectory.db_url
+
+
+def _add_course_options(parser: argparse.ArgumentParser) -> None:
+    from autograder.course import REPO_ROOT
+
+    parser.add_argument("--root", type=Path, default=REPO_ROOT,
+                        help="course repository (holds solutions/ and course/)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="work folder for submissions, autograded copies, feedback and the "
+                             "gradebook (default: ROOT/work)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,11 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release", help="regenerate course/ from solutions/")
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     release.set_defaults(run=_release)
+
+    grade = commands.add_parser(
+        "grade", help="grade a folder of submissions in parallel, in a sandbox",
+        description="Grade every submission in SUBMISSIONS: nbgrader's submitted/<student>/"
+                    "<assignment>/ folders, a folder of <student>.zip files, or a folder of "
+                    "per-student repository clones. Reruns skip what is already graded.")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
+    grade.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
+    grade.add_argument("--timeout", type=int, default=120,
+                       help="wall-clock seconds per notebook (default 120; a cell gets at most 30)")
+    grade.add_argument("--memory", type=int, default=1024, help="memory limit per kernel, MB")
+    grade.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade when bwrap cannot isolate student code")
+    grade.add_argument("--assignment", action="append",
+                       help="grade only this assignment (repeatable)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_course_options(grade)
+    grade.set_defaults(run=_grade)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "root", None) is not None:
+        args.root = args.root.resolve()
+        args.work = (args.work or args.root / "work").resolve()
     return args.run(args)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -30,9 +33,18 @@ def load_config(root: Path = REPO_ROOT, work: Path | None = None) -> Config:
 
     `work` (default `<root>/work`) holds the gradebook unless the config file sets `db_url`.
     """
+    ensure_alembic_on_path()
     config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
     config.CourseDirectory.root = str(root)
     work = Path(work) if work is not None else root / "work"
     if "db_url" not in config.CourseDirectory:
         config.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
     return config
+
+
+def ensure_alembic_on_path() -> None:
+    """nbgrader shells out to `alembic`; make the running interpreter's bin/ findable."""
+    bin_dir = str(Path(sys.executable).parent.absolute())
+    found = shutil.which("alembic")
+    if found is None or not Path(found).is_absolute():
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -1,0 +1,145 @@
+"""Grade a batch: collect, fan notebooks out to worker processes, record as they come back.
+
+One long-lived process pool (workers sized to the cores) executes and scores notebooks; the
+parent alone writes the gradebook. Already-recorded submissions whose files did not change are
+skipped, so rerunning after a crash or a SIGKILL finishes the batch without grading anything twice.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.collect import Submission, collect
+from autograder.course import REPO_ROOT, existing_assignments, load_config
+from autograder.pipeline import NotebookResult, NotebookTask, grade_notebook
+from autograder.record import (
+    catalogue,
+    known_cell_ids,
+    prepare_gradebook,
+    record_submission,
+    recorded,
+)
+from autograder.sandbox import Limits, Sandbox, SandboxUnavailable, default_hidden
+
+
+@dataclass
+class BatchOptions:
+    root: Path = REPO_ROOT
+    work: Path = REPO_ROOT / "work"
+    workers: int = 0  # 0: one per core
+    limits: Limits = field(default_factory=Limits)
+    require_sandbox: bool = False
+    use_bwrap: bool = True
+    assignments: list[str] | None = None
+    progress: bool = True
+
+
+def make_sandbox(options: BatchOptions) -> Sandbox:
+    sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
+                      use_bwrap=options.use_bwrap)
+    if not sandbox.isolated:
+        if options.require_sandbox:
+            raise SandboxUnavailable(
+                "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
+                "student code cannot be isolated; install bubblewrap (make system-deps) or run "
+                "without --require-sandbox to grade with resource limits only.")
+        print("warning: bwrap is not available; student code runs WITHOUT isolation (no network "
+              "or filesystem sandbox), with CPU, memory, file-size and time limits only.",
+              file=sys.stderr)
+    return sandbox
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(root: str, work: str, sandbox: Sandbox) -> None:
+    """Per worker process: die with the parent, load the config once."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["config"] = load_config(Path(root), Path(work))
+    _WORKER["sandbox"] = sandbox
+
+
+def _run(task: NotebookTask) -> NotebookResult:
+    return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
+
+
+def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
+    """Grade every submission under `source`; return one summary dict per submission."""
+    root, work = Path(options.root), Path(options.work)
+    sandbox = make_sandbox(options)
+    assignments = options.assignments or existing_assignments(root)
+    if not assignments:
+        raise RuntimeError(f"no assignments to grade: {root / 'solutions'} has no NN-*/*.ipynb")
+    db_url = prepare_gradebook(root, work, assignments)
+    submissions = collect(Path(source), work / "submitted", catalogue(db_url, assignments))
+    done = recorded(db_url)
+    todo = [s for s in submissions if done.get(s.key) != s.digest()]
+    skipped = len(submissions) - len(todo)
+    ids = {}
+    tasks: list[NotebookTask] = []
+    for sub in todo:
+        for notebook, path in sub.notebooks.items():
+            if (sub.assignment, notebook) not in ids:
+                ids[(sub.assignment, notebook)] = known_cell_ids(db_url, sub.assignment, notebook)
+            tasks.append(NotebookTask(sub.student, sub.assignment, notebook,
+                                      str(path) if path else None, sub.problems.get(notebook),
+                                      ids[(sub.assignment, notebook)], db_url))
+    summaries = _execute(tasks, todo, options, sandbox, db_url, work, skipped)
+    return summaries
+
+
+def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sandbox,
+             db_url: str, work: Path, skipped: int) -> list[dict]:
+    from tqdm import tqdm
+
+    pending = {sub.key: len(sub.notebooks) for sub in todo}
+    by_key = {sub.key: sub for sub in todo}
+    results: dict[tuple[str, str], list[NotebookResult]] = {k: [] for k in pending}
+    summaries = []
+    workers = options.workers or os.cpu_count() or 1
+    bar = tqdm(total=len(tasks), unit="nb", desc="grading", disable=not options.progress,
+               file=sys.stderr, dynamic_ncols=True)
+    if skipped:
+        bar.write(f"{skipped} submission(s) already graded and unchanged: skipped")
+
+    def finish(result: NotebookResult) -> None:
+        key = (result.student, result.assignment)
+        results[key].append(result)
+        bar.update(1)
+        if len(results[key]) == pending[key]:
+            sub = by_key[key]
+            summary = record_submission(
+                db_url, sub.student, sub.assignment, sub.digest(),
+                sorted(results[key], key=lambda r: r.notebook),
+                work / "autograded" / sub.student / sub.assignment)
+            summaries.append(summary)
+            bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary['outcome']}")
+
+    quick = [t for t in tasks if t.path is None or t.problem]
+    slow = [t for t in tasks if not (t.path is None or t.problem)]
+    for task in quick:
+        finish(grade_notebook(task, None, sandbox))
+    if slow:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
+                                 initializer=_init_worker,
+                                 initargs=(str(options.root), str(work), sandbox)) as pool:
+            futures = {pool.submit(_run, t): t for t in slow}
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    futures.pop(future)
+                    finish(future.result())
+    bar.close()
+    return sorted(summaries, key=lambda s: (s["student"], s["assignment"]))

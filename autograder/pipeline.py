@@ -1,0 +1,152 @@
+"""Grade one notebook: load -> sanitize -> execute in the sandbox -> score.
+
+`grade_notebook` is what a worker process runs; it touches the gradebook only to read the
+masters' cells (nbgrader's OverwriteCells). Recording is the parent's job (`autograder.record`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+from traitlets.config import Config
+
+from autograder.collect import INVALID_JSON, NOT_A_NOTEBOOK
+from autograder.sandbox import Sandbox
+from autograder.steps import (
+    ErrorsFirst,
+    InsertGuardCells,
+    ReadGuardVerdicts,
+    SandboxedExecute,
+    StripForeignGradeIds,
+    ZeroOnTampering,
+    ZeroUnrunTests,
+)
+
+SANITIZE = (StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+            OverwriteCells, CheckCellMetadata, InsertGuardCells)
+SCORE = (ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
+         ZeroOnTampering)
+
+
+@dataclass
+class NotebookTask:
+    student: str
+    assignment: str
+    notebook: str
+    path: str | None
+    problem: str | None  # a named error found while collecting
+    known_ids: list[str]
+    db_url: str
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str
+    error: str | None  # named error (first words) + details, or None when graded cleanly
+    scores: dict[str, float | None] = field(default_factory=dict)  # grade_id -> auto score
+    max_scores: dict[str, float] = field(default_factory=dict)
+    no_response: list[str] = field(default_factory=list)  # solution cells left as released
+    notebook_json: str | None = None  # the autograded notebook
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return float(sum(s or 0 for s in self.scores.values()))
+
+
+def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> NotebookResult:
+    """Run one submitted notebook through the pipeline; never raises for student mistakes."""
+    start = time.monotonic()
+    result = NotebookResult(task.student, task.assignment, task.notebook, task.problem)
+    nb = None
+    if task.problem is None:
+        nb, result.error = load_notebook(Path(task.path), task.student, task.assignment)
+    if nb is None:
+        result.seconds = time.monotonic() - start
+        return result
+    resources = {
+        "nbgrader": {"notebook": task.notebook, "assignment": task.assignment,
+                     "student": task.student, "db_url": task.db_url},
+        "autograder": {"known_ids": set(task.known_ids)},
+        "metadata": {"path": "."},
+    }
+    try:
+        for step in SANITIZE:
+            nb, resources = step(config=config).preprocess(nb, resources)
+    except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
+        result.error = (f"{NOT_A_NOTEBOOK}: {task.student}/{task.assignment}/{task.notebook}"
+                        f".ipynb could not be repaired ({type(exc).__name__}: {exc})")
+        result.seconds = time.monotonic() - start
+        return result
+    execute = SandboxedExecute(config=config, sandbox=sandbox,
+                               wall_clock=sandbox.limits.wall_clock,
+                               output_bytes=sandbox.limits.output_bytes)
+    if sandbox.limits.cell_timeout:
+        execute.timeout = sandbox.limits.cell_timeout
+    nb, resources = execute.preprocess(nb, resources)
+    for step in SCORE:
+        nb, resources = step(config=config).preprocess(nb, resources)
+    failure = resources["autograder"].get("failure")
+    if failure:
+        detail = resources["autograder"].get("tampering") or _failure_detail(failure, sandbox)
+        result.error = f"{failure}: {detail}"
+    for cell in nb.cells:
+        if utils.is_grade(cell):
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            score, max_score = utils.determine_grade(cell)
+            result.scores[grade_id] = score
+            result.max_scores[grade_id] = max_score
+        if utils.is_solution(cell) and cell.metadata.nbgrader.get(
+                "checksum") == utils.compute_checksum(cell):
+            result.no_response.append(cell.metadata.nbgrader["grade_id"])
+    result.notebook_json = nbformat.writes(nb)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _failure_detail(failure: str, sandbox: Sandbox) -> str:
+    limits = sandbox.limits
+    return {
+        "timed out": f"stopped after {limits.cell_timeout} s in a cell or {limits.wall_clock} s "
+                     "in all; the tests after that point did not run",
+        "killed for memory": f"went over the {limits.memory_mb} MB memory limit",
+        "kernel died": "the kernel exited or crashed (sys.exit in a thread, os._exit, a "
+                       "signal, the CPU-time limit); the tests after that point did not run",
+    }.get(failure, failure)
+
+
+def load_notebook(path: Path, student: str, assignment: str):
+    """(notebook, None) or (None, named error) for a submitted file."""
+    where = f"{student}/{assignment}/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        return None, f"{NOT_A_NOTEBOOK}: {where} is not a text file ({exc.__class__.__name__})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, (f"{INVALID_JSON}: {where} line {exc.lineno} column {exc.colno}: {exc.msg}"
+                      "; open it in JupyterLab, save it again and resubmit")
+    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
+        return None, f"{NOT_A_NOTEBOOK}: {where} is JSON but has no notebook cells"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        return None, f"{NOT_A_NOTEBOOK}: {where} fails the notebook format ({exc})"[:400]
+    return nb, None

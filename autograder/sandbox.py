@@ -1,0 +1,182 @@
+"""The sandbox student code runs in: a bwrap'd, resource-limited Jupyter kernel.
+
+With bwrap: no network (`--unshare-net`, so the kernel talks over IPC sockets), a read-only view
+of the system, a private writable scratch folder (the kernel's working directory and $HOME), and
+empty tmpfs mounts over everything a submission must not see: the masters (`solutions/`, which
+hold the hidden tests and the reference package), the work folder (gradebook, other students'
+submissions and autograded copies) and the grader's home folder.
+
+Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written)
+and RLIMIT_NPROC-free process limits via `prlimit`, plus a wall clock enforced by the executor.
+Without bwrap the limits still apply; `Sandbox.isolated` says whether isolation is on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Any as AnyTrait
+
+from autograder.course import REPO_ROOT
+
+BWRAP = shutil.which("bwrap") or ("/usr/bin/bwrap" if Path("/usr/bin/bwrap").exists() else None)
+PRLIMIT = shutil.which("prlimit") or (
+    "/usr/bin/prlimit" if Path("/usr/bin/prlimit").exists() else None
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """--require-sandbox was given but bwrap cannot isolate a kernel on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one notebook's kernel."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    file_size_mb: int = 16
+    cell_timeout: int = 30
+    wall_clock: int = 180
+    output_bytes: int = 200_000
+
+
+@dataclass
+class Sandbox:
+    """How kernels are started: which folders are hidden, which limits apply."""
+
+    hidden: list[Path] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    use_bwrap: bool = True
+    python: str = sys.executable
+    readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
+
+    @property
+    def isolated(self) -> bool:
+        return self.use_bwrap and BWRAP is not None and bwrap_works()
+
+    def kernel_argv(self, runtime_dir: Path, scratch: Path) -> list[str]:
+        """The command that starts one kernel; `{connection_file}` is filled in by jupyter."""
+        kernel = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                  "--HistoryManager.hist_file=:memory:"]
+        env = kernel_environment(scratch)
+        if self.isolated:
+            argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                    "--tmpfs", "/tmp"]
+            for folder in self.hidden:
+                if folder.exists():
+                    argv += ["--tmpfs", str(folder)]
+            for folder in self.readonly_binds:
+                argv += ["--ro-bind", str(folder), str(folder)]
+            argv += ["--bind", str(runtime_dir), str(runtime_dir),
+                     "--unshare-net", "--die-with-parent", "--new-session",
+                     "--chdir", str(scratch), "--clearenv"]
+            for key, value in env.items():
+                argv += ["--setenv", key, value]
+            argv += kernel
+        else:
+            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *kernel]
+        if PRLIMIT:
+            mb = 1024 * 1024
+            limits = self.limits
+            argv = [PRLIMIT, f"--as={limits.memory_mb * mb}", f"--cpu={limits.cpu_seconds}",
+                    f"--fsize={limits.file_size_mb * mb}", "--core=0", "--", *argv]
+        return argv
+
+
+def kernel_environment(scratch: Path) -> dict[str, str]:
+    """A clean environment for student code: nothing of the grader's leaks in."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "IPYTHONDIR": str(scratch / ".ipython"),
+        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
+        "MPLBACKEND": "Agg",
+        "TMPDIR": str(scratch),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "LANG": "C.UTF-8",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+
+
+_BWRAP_WORKS: bool | None = None
+
+
+def bwrap_works() -> bool:
+    """Whether bwrap can make the namespaces it needs here (not in every container)."""
+    global _BWRAP_WORKS
+    if _BWRAP_WORKS is None:
+        if BWRAP is None:
+            _BWRAP_WORKS = False
+        else:
+            probe = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                     "--tmpfs", "/tmp", "--unshare-net", "--die-with-parent", "true"]
+            _BWRAP_WORKS = subprocess.run(probe, capture_output=True).returncode == 0
+    return _BWRAP_WORKS
+
+
+def default_hidden(root: Path, work: Path) -> list[Path]:
+    """Folders a submission must not see: masters, work folders, the grader's home."""
+    candidates = [root / "solutions", work, REPO_ROOT / "solutions", REPO_ROOT / "work",
+                  REPO_ROOT / "output", Path.home(), Path("/root"), Path("/home")]
+    hidden: list[Path] = []
+    for folder in candidates:
+        folder = folder.resolve()
+        if folder not in hidden:
+            hidden.append(folder)
+    return hidden
+
+
+def runtime_binds() -> list[Path]:
+    """What student code needs even where a hidden folder sits above it (read-only):
+    the Python installation (pyenv keeps it under $HOME), the virtualenv and coursekit."""
+    import coursekit
+
+    folders = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+               Path(coursekit.__file__).resolve().parent]
+    return list(dict.fromkeys(folders))
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in a `Sandbox`, talking over IPC sockets.
+
+    Each kernel gets its own runtime folder (connection file, sockets, scratch), removed when
+    the kernel is cleaned up, so one submission cannot see another's files.
+    """
+
+    sandbox = AnyTrait(None)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
+        os.chmod(self.runtime_dir, 0o700)
+        self.scratch = self.runtime_dir / "scratch"
+        self.scratch.mkdir()
+        self.transport = "ipc"
+        self.ip = str(self.runtime_dir / "k")
+        self.connection_file = str(self.runtime_dir / "kernel.json")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        argv = self.sandbox.kernel_argv(self.runtime_dir, self.scratch)
+        return [a.replace("{connection_file}", self.connection_file) for a in argv]
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # student code writing to fd 1/2 directly must not reach the grader's terminal
+        kw["stdout"] = subprocess.DEVNULL
+        kw["stderr"] = subprocess.DEVNULL
+        kw["stdin"] = subprocess.DEVNULL
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def remove_runtime(self) -> None:
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
