@@ -354,8 +354,8 @@ def check_vjp(
         out = np.asarray(f(*inputs), dtype=np.float64)
         upstream = rng.normal(size=out.shape)
         where = (
-            f"input shapes {', '.join(f'{n}{tuple(x.shape)}' for n, x in zip(names, inputs))}, "
-            f"seed {seed}"
+            f"input shapes {', '.join(f'{n}{tuple(x.shape)}' for n, x in zip(names, inputs))}"
+            f"{''.join(f', {k}={v!r}' for k, v in kwargs.items())}, seed {seed}"
         )
         what = f"`{name}.vjp`"
         result = _call(node.vjp, [upstream, *inputs], what, where)
