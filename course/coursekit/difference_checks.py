@@ -1,0 +1,187 @@
+"""Checks for notebook 01: your finite differences against known derivatives.
+
+A difference quotient is only an approximation, so a check must say how good it has to be.
+Two things are checked:
+
+* accuracy: with a sensible step, the result matches the exact derivative (of sin, exp, x**3,
+  whose derivatives are known in closed form);
+* order: with a large step the error must look like the formula's leading error term,
+  ``h * f''(x) / 2`` for a forward difference and ``h**2 * f'''(x) / 6`` for a central one.
+  That is what tells a forward difference from a central one (both are "accurate" for small h).
+
+Passing checks print nothing; a failure raises :class:`coursekit.checks.CheckFailure` with the
+input, the expected and actual values, and a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from coursekit.checks import CheckFailure, _call, _fmt, as_float_array, check_close
+
+#: Functions with known derivatives: name -> (f, f', f'', f''').
+KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
+    "sin": (np.sin, np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+    "exp": (np.exp, np.exp, np.exp, np.exp),
+    "x**3": (lambda x: x**3, lambda x: 3 * x**2, lambda x: 6 * x, lambda x: 6 + 0 * x),
+}
+
+
+def _points(seed: int, n: int = 3) -> np.ndarray:
+    """Seeded points in [-2, 2] whose second and third derivatives (above) are not tiny."""
+    rng = np.random.default_rng(seed)
+    points = []
+    while len(points) < n:
+        x = rng.uniform(-2.0, 2.0)
+        if abs(np.sin(x)) > 0.3 and abs(np.cos(x)) > 0.3 and abs(x) > 0.3:
+            points.append(x)
+    return np.array(points)
+
+
+def _check_accuracy(student: Callable, name: str, seeds: Sequence[int], h: float, rtol: float):
+    for seed in seeds:
+        for fname, (f, df, _, _) in KNOWN.items():
+            for x in _points(seed):
+                where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
+                got = _call(student, [f, float(x), h], f"`{name}`", where)
+                check_close(
+                    got, df(x), f"`{name}`", where,
+                    "compare your formula with the one in the text", rtol=rtol, atol=1e-9,
+                )
+
+
+def _check_order(
+    student: Callable, name: str, seeds: Sequence[int], order: int, wrong_order_hint: str
+) -> None:
+    """The error at a large step must match the leading error term of the formula."""
+    for seed in seeds:
+        for fname, (f, df, d2f, d3f) in KNOWN.items():
+            for x in _points(seed, 2):
+                for h in (1e-2, 1e-3):
+                    where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
+                    got = as_float_array(
+                        _call(student, [f, float(x), h], f"`{name}`", where), f"`{name}`", where
+                    )
+                    if got.shape != ():
+                        raise CheckFailure(
+                            f"`{name}` returned shape {got.shape} at {where}; for a float x it "
+                            "must return a single number."
+                        )
+                    error = float(got) - df(x)
+                    if order == 1:
+                        predicted, term = h * d2f(x) / 2, "h·f''(x)/2"
+                    else:
+                        predicted, term = h**2 * d3f(x) / 6, "h²·f'''(x)/6"
+                    if not abs(error - predicted) <= 0.05 * abs(predicted):
+                        hint = ""
+                        if abs(error) < 0.05 * abs(predicted):
+                            hint = wrong_order_hint
+                        elif order == 2 and abs(error - h * d2f(x) / 2) < 0.05 * abs(h * d2f(x)):
+                            hint = "that is a forward difference's error; use f(x+h) and f(x-h)"
+                        elif abs(error + predicted) < 0.05 * abs(predicted):
+                            hint = "the error has the wrong sign — step forward, to x + h"
+                        raise CheckFailure(
+                            f"`{name}` has the wrong error at {where}: a correct "
+                            f"{'forward' if order == 1 else 'central'} difference is off from "
+                            f"the exact derivative {df(x):.8g} by about {term} = "
+                            f"{predicted:.3g}, yours is off by {error:.3g}"
+                            + (f" — {hint}" if hint else " — check the formula and the step h")
+                        )
+
+
+def check_forward_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -> None:
+    """``student(f, x, h)`` must be the forward difference (f(x+h) - f(x)) / h."""
+    _check_accuracy(student, "forward_difference", seeds, h=1e-7, rtol=1e-5)
+    _check_order(
+        student, "forward_difference", seeds, 1,
+        "your error is far smaller than a forward difference's, so this looks like a central "
+        "difference; use only f(x + h) and f(x)",
+    )
+
+
+def check_central_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -> None:
+    """``student(f, x, h)`` must be the central difference (f(x+h) - f(x-h)) / (2h)."""
+    _check_accuracy(student, "central_difference", seeds, h=1e-5, rtol=1e-8)
+    _check_order(
+        student, "central_difference", seeds, 2,
+        "your error is smaller than even a central difference's — are you using the step h "
+        "you were given?",
+    )
+
+
+def check_elementwise(student: Callable, name: str, h: float, seed: int = 0) -> None:
+    """``student(f, x, h)`` must also work on a numpy array x, entry by entry."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, size=(2, 3))
+    where = f"f=sin, x of shape (2, 3), h={h:g} (seed {seed})"
+    got = _call(student, [np.sin, x, h], f"`{name}`", where)
+    check_close(
+        got, np.cos(x), f"`{name}`", where,
+        "it should work entry by entry when x is an array", rtol=1e-5, atol=1e-7,
+    )
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _test_functions(rng: np.random.Generator, shape: tuple[int, ...]):
+    """(name, f, exact gradient) triples for arrays of ``shape``; f maps an array to a float."""
+    w = rng.normal(size=shape)
+    first, last = (0,) * len(shape), tuple(s - 1 for s in shape)
+    yield "sum(x**2)", lambda x: np.sum(x**2), lambda x: 2 * x
+
+    def weighted(x):
+        return float(np.sum(w * x) + np.sum(x**3) / 3)
+
+    yield "sum(w*x) + sum(x**3)/3", weighted, lambda x: w + x**2
+
+    def corner_product(x):
+        return float(x[first] * x[last] + np.sin(x[first]))
+
+    def corner_gradient(x):
+        g = np.zeros_like(x)
+        g[first] += x[last] + np.cos(x[first])
+        g[last] += x[first]
+        return g
+
+    if shape != () and first != last:
+        yield "x[first]*x[last] + sin(x[first])", corner_product, corner_gradient
+
+
+def check_numerical_gradient(
+    student: Callable,
+    shapes: Sequence[tuple[int, ...]] = ((3,), (2, 3)),
+    seeds: Sequence[int] = (0, 1),
+    h: float = 1e-5,
+) -> None:
+    """``student(f, x, h)`` must return the gradient of scalar ``f`` at array ``x`` (same shape)
+    by central differences, and leave ``x`` unchanged."""
+    name = "`numerical_gradient`"
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for shape in shapes:
+            for fname, f, gradient in _test_functions(rng, shape):
+                x = rng.uniform(-2.0, 2.0, size=shape)
+                before = x.copy()
+                where = f"f(x)={fname}, x of shape {shape}, h={h:g} (seed {seed})"
+                got = as_float_array(_call(student, [f, x, h], name, where), name, where)
+                if got.shape != x.shape:
+                    raise CheckFailure(
+                        f"{name} returned shape {got.shape} for {where}; the gradient has one "
+                        f"entry per entry of x, so it must have x's shape {x.shape}. Loop over "
+                        "np.ndindex(x.shape) and fill np.zeros_like(x)."
+                    )
+                if not np.array_equal(x, before):
+                    raise CheckFailure(
+                        f"{name} changed its input x for {where}: after the call x is "
+                        f"{_fmt(x)}, it was {_fmt(before)}. Put each entry back after "
+                        "nudging it (or work on a copy)."
+                    )
+                check_close(
+                    got, gradient(before), name, where,
+                    "nudge one entry at a time, by +h and -h, and divide by 2h",
+                    rtol=1e-6, atol=1e-8,
+                )
+
