@@ -2,11 +2,12 @@
 
 Modules, one job each: `numerical` (finite differences), `forward` (forward mode), `reverse`
 (reverse mode on scalars), `tensor` (reverse mode on arrays), `nn` (layers, losses, training),
-`data` (toy and real data sets), `viz` (plots).
+`data` (toy and real data sets), `viz` (plots; imports matplotlib only when drawing).
 """
 
-from . import forward, numerical, reverse
+from . import forward, numerical, reverse, tensor
 from .forward import ForwardValue
 from .reverse import AutogradValue
+from .tensor import Tensor
 
-__all__ = ["AutogradValue", "ForwardValue", "forward", "numerical", "reverse"]
+__all__ = ["AutogradValue", "ForwardValue", "Tensor", "forward", "numerical", "reverse", "tensor"]

@@ -43,8 +43,16 @@ class AutogradValue(Operators):
 
     def __init__(self, *args: Any) -> None:
         self.parents = args
-        self.parent_values = [arg.value if isinstance(arg, AutogradValue) else arg for arg in args]
-        self.value = self.func(*self.parent_values)
+        # Written out for two inputs (most ops): this line runs once per node. A tuple of
+        # plain numbers is also dropped from the garbage collector's watch list.
+        if len(args) == 2:
+            a, b = args
+            values = (a.value if isinstance(a, AutogradValue) else a,
+                      b.value if isinstance(b, AutogradValue) else b)
+        else:
+            values = tuple([arg.value if isinstance(arg, AutogradValue) else arg for arg in args])
+        self.parent_values = values
+        self.value = self.func(*values)
         self.grad = 0.0
 
     def func(self, input: Any) -> Any:
