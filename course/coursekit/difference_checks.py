@@ -15,11 +15,12 @@ input, the expected and actual values, and a hint.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit.checks import CheckFailure, _call, _fmt, as_float_array, check_close
+from coursekit.checks import CheckFailure, _call, as_float_array, check_close
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -40,16 +41,39 @@ def _points(seed: int, n: int = 3) -> np.ndarray:
     return np.array(points)
 
 
+#: Formulas students write by mistake, with what to tell them: (quotient, hint).
+MISTAKES: dict[str, list[tuple[Callable, str]]] = {
+    "forward_difference": [
+        (lambda f, x, h: (f(x) - f(x + h)) / h, "the sign is flipped: f(x + h) comes first"),
+        (lambda f, x, h: (f(x + h) - f(x)) / (2 * h), "divide by h, not 2h"),
+    ],
+    "central_difference": [
+        (lambda f, x, h: (f(x + h) - f(x)) / h,
+         "that is the forward difference; use f(x + h) and f(x - h)"),
+        (lambda f, x, h: (f(x + h) - f(x - h)) / h,
+         "the points are 2h apart, so divide by 2h, not h"),
+        (lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h),
+         "the sign is flipped: f(x + h) comes first"),
+    ],
+}
+
+
 def _check_accuracy(student: Callable, name: str, seeds: Sequence[int], h: float, rtol: float):
     for seed in seeds:
         for fname, (f, df, _, _) in KNOWN.items():
             for x in _points(seed):
                 where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
                 got = _call(student, [f, float(x), h], f"`{name}`", where)
-                check_close(
-                    got, df(x), f"`{name}`", where,
-                    "compare your formula with the one in the text", rtol=rtol, atol=1e-9,
-                )
+                hint = "compare your formula with the one in the text"
+                try:
+                    value = float(as_float_array(got, f"`{name}`", where))
+                except (TypeError, ValueError):
+                    value = None
+                for mistake, why in MISTAKES.get(name, []):
+                    if value is not None and np.isclose(value, mistake(f, x, h), rtol=1e-9):
+                        hint = why
+                        break
+                check_close(got, df(x), f"`{name}`", where, hint, rtol=rtol, atol=1e-9)
 
 
 def _check_order(
@@ -150,6 +174,25 @@ def _test_functions(rng: np.random.Generator, shape: tuple[int, ...]):
         yield "x[first]*x[last] + sin(x[first])", corner_product, corner_gradient
 
 
+def _call_gradient(student: Callable, f: Callable, x: np.ndarray, h: float, where: str):
+    """Call numerical_gradient quietly; explain a failure on a many-dimensional x."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return student(f, x, h)
+    except (NotImplementedError, CheckFailure):
+        raise
+    except Exception as error:
+        hint = (
+            " x may have any shape: visit its positions with np.ndindex(x.shape) rather than "
+            "range(len(x)), and keep every array x's shape."
+            if x.ndim > 1 else ""
+        )
+        raise CheckFailure(
+            f"`numerical_gradient` raised {type(error).__name__}: {error} — at {where}.{hint}"
+        ) from error
+
+
 def check_numerical_gradient(
     student: Callable,
     shapes: Sequence[tuple[int, ...]] = ((3,), (2, 3)),
@@ -166,7 +209,7 @@ def check_numerical_gradient(
                 x = rng.uniform(-2.0, 2.0, size=shape)
                 before = x.copy()
                 where = f"f(x)={fname}, x of shape {shape}, h={h:g} (seed {seed})"
-                got = as_float_array(_call(student, [f, x, h], name, where), name, where)
+                got = as_float_array(_call_gradient(student, f, x, h, where), name, where)
                 if got.shape != x.shape:
                     raise CheckFailure(
                         f"{name} returned shape {got.shape} for {where}; the gradient has one "
@@ -175,9 +218,9 @@ def check_numerical_gradient(
                     )
                 if not np.array_equal(x, before):
                     raise CheckFailure(
-                        f"{name} changed its input x for {where}: after the call x is "
-                        f"{_fmt(x)}, it was {_fmt(before)}. Put each entry back after "
-                        "nudging it (or work on a copy)."
+                        f"{name} changed its input x for {where}: some entries moved by up "
+                        f"to {np.max(np.abs(x - before)):.2g}. Put each entry back after "
+                        "nudging it (or nudge a copy)."
                     )
                 check_close(
                     got, gradient(before), name, where,
