@@ -1,0 +1,292 @@
+"""Checks for the forward-mode notebook (03): tangents carried through whole expressions.
+
+:func:`coursekit.checks.check_op` checks one op's ``func`` and ``grads`` on their own. The
+checks here run your ``ForwardValue`` machinery end to end: variables are made from numbers,
+an expression is built with your operators, and the ``value`` and ``forward_grads`` of the
+result are compared with numpy and with central differences of the same expression written
+in numpy. Expected values never come from your code.
+
+The expressions use two extra ops that are not exercises, made by :func:`test_ops` on top of
+your ``ForwardValue``: ``atan(a)`` (arctangent) and ``hypot(a, b)`` (sqrt(a² + b²)). They let
+the propagation step be checked before any of your own ops exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .checks import (
+    CheckFailure,
+    _call,
+    _describe,
+    _fmt,
+    _hint_for,
+    _where,
+    as_float_array,
+    check_close,
+    close,
+    finite_difference_partial,
+    sample_inputs,
+)
+
+
+def test_ops(forward_value: type) -> tuple[type, type]:
+    """Two ops built on your ``ForwardValue``: ``atan(a)`` and ``hypot(a, b)``.
+
+    They are used only by the checks, so that an expression can be checked whatever ops
+    you have written so far.
+    """
+
+    class atan(forward_value):  # noqa: N801  (named like a function, used like one)
+        def func(self, a):
+            return np.arctan(a)
+
+        def grads(self, a):
+            return (1.0 / (1.0 + a * a),)
+
+    class hypot(forward_value):  # noqa: N801
+        def func(self, a, b):
+            return np.hypot(a, b)
+
+        def grads(self, a, b):
+            h = np.hypot(a, b)
+            return a / h, b / h
+
+    return atan, hypot
+
+
+def _variable(forward_value: type, x: Any, where: str) -> Any:
+    variable = _call(forward_value, [x], "making a variable `ForwardValue(x)`", where)
+    grads = getattr(variable, "forward_grads", None)
+    if not isinstance(grads, dict) or len(grads) != 1 or next(iter(grads)) is not variable:
+        raise CheckFailure(
+            f"a new variable `ForwardValue(x)` at {where} has forward_grads {_describe(grads)}; "
+            "it must be {x: 1} (the variable with respect to itself). Your forward_pass must "
+            "leave `self.forward_grads` empty when no parent is a ForwardValue."
+        )
+    return variable
+
+
+def check_expression(
+    forward_value: type,
+    build: Callable[..., Any],
+    reference: Callable[..., Any],
+    domains: Sequence[str],
+    *,
+    text: str,
+    names: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0,),
+    shapes: Sequence[tuple[int, ...]] = ((),),
+) -> None:
+    """Check ``value`` and ``forward_grads`` of ``build(*variables)`` for fresh variables.
+
+    ``build`` writes the expression with your ForwardValues (operators, methods, ops);
+    ``reference`` writes the same expression with numpy, elementwise. ``text`` is the
+    expression as a student would read it, for messages. For every seed and shape, variables
+    are drawn from ``domains`` (one per argument); the result must be a ForwardValue whose
+    value matches numpy, whose ``forward_grads`` has exactly the variables as keys, and whose
+    derivative with respect to each variable matches central differences.
+    """
+    names = list(names or ("x", "y", "z")[: len(domains)])
+    what = f"`{text}`"
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for shape in shapes:
+            inputs = sample_inputs(domains, rng, shape)
+            args = [float(x) for x in inputs] if shape == () else inputs
+            where = f"{_where(names, inputs)} (seed {seed})"
+            variables = [_variable(forward_value, x, where) for x in args]
+            out = _call(build, variables, what, where)
+            if not isinstance(out, forward_value):
+                raise CheckFailure(
+                    f"{what} gave {_describe(out)} at {where}, not a ForwardValue: an op on "
+                    "ForwardValues must return a ForwardValue (the class, via its operators)."
+                )
+            check_close(
+                out.value, reference(*inputs), f"the value of {what}", where,
+                "the values are computed by your ops' func",
+            )
+            grads = getattr(out, "forward_grads", None)
+            if not isinstance(grads, dict):
+                raise CheckFailure(
+                    f"`forward_grads` of {what} is {_describe(grads)} at {where}; it must be a "
+                    "dict mapping each input variable to the derivative with respect to it."
+                )
+            strangers = [k for k in grads if not any(k is v for v in variables)]
+            if strangers:
+                raise CheckFailure(
+                    f"`forward_grads` of {what} at {where} has {len(strangers)} key(s) that are "
+                    f"not input variables (e.g. {_describe(strangers[0])}). The keys must be "
+                    "the variables the expression was built from (ForwardValues made from "
+                    "numbers), not intermediate results: take them from the parents' "
+                    "forward_grads."
+                )
+            expected = [
+                finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
+            ]
+            for i, (variable, exp) in enumerate(zip(variables, expected)):
+                found = [v for k, v in grads.items() if k is variable]
+                if not found:
+                    raise CheckFailure(
+                        f"`forward_grads` of {what} at {where} has no entry for the input "
+                        f"{names[i]}, which the result depends on: sum the contributions of "
+                        "every parent that is a ForwardValue."
+                    )
+                label = f"d({text})/d{names[i]} from forward_grads"
+                got = as_float_array(found[0], label, where)
+                if got.shape not in ((), exp.shape):
+                    raise CheckFailure(
+                        f"{label} has shape {got.shape} at {where}; expected a number or "
+                        f"shape {exp.shape}, like the input."
+                    )
+                got = np.broadcast_to(got, exp.shape)
+                if not np.all(close(got, exp)):
+                    others = [e for j, e in enumerate(expected) if j != i]
+                    check_close(got, exp, label, where, _chain_hint(got, exp, others))
+
+
+def _chain_hint(got: np.ndarray, exp: np.ndarray, others: Sequence[np.ndarray]) -> str:
+    hint = _hint_for(got, exp, others)
+    if hint.startswith("work the derivative"):
+        return (
+            "each parent contributes local_grad * parent_tangent, and the contributions of all "
+            "parents (and of a variable used twice) add up"
+        )
+    return hint
+
+
+def propagation_ok(forward_value: type) -> bool:
+    """True when ``forward_pass`` gets a simple case right: d(atan(x + x) + (-y))/dx, /dy.
+
+    The op exercises check their ops inside expressions only when this holds, so that a
+    wrong ``forward_pass`` loses points in its own exercise and not again in every op.
+    """
+    atan, _ = test_ops(forward_value)
+    try:
+        x, y = _call(forward_value, [0.3], "", ""), _call(forward_value, [-1.1], "", "")
+        out = _call(lambda: atan(x + x) + (-y), [], "", "")
+        grads = {id(k): v for k, v in out.forward_grads.items()}
+        return (
+            set(grads) == {id(x), id(y)}
+            and bool(close(as_float_array(grads[id(x)], "", ""), 2 / (1 + 0.36)))
+            and bool(close(as_float_array(grads[id(y)], "", ""), -1.0))
+        )
+    except Exception:
+        return False
+
+
+def _one_output_list(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def random_function(
+    forward_value: type, rng: np.random.Generator, n: int, m: int
+) -> Callable[..., list[Any]]:
+    """A random function R^n -> R^m made of +, unary -, atan and hypot, with constants.
+
+    It works on floats (numpy does the maths) and on ForwardValues (your operators and the
+    test ops). Some outputs ignore some inputs, so in the pass for such an input the output
+    is a plain number.
+    """
+    atan_op, hypot_op = test_ops(forward_value)
+
+    def atan(a):
+        return atan_op(a) if isinstance(a, forward_value) else np.arctan(a)
+
+    def hypot(a, b):
+        if isinstance(a, forward_value) or isinstance(b, forward_value):
+            return hypot_op(a, b)
+        return np.hypot(a, b)
+
+    plans = []
+    for i in range(m):
+        p, q, r = (int(k) for k in rng.integers(0, n, 3))
+        c1, c2 = (float(c) for c in rng.choice([-1.0, 1.0], 2) * rng.uniform(0.5, 1.5, 2))
+        plans.append((i % 3, p, q, r, c1, c2))
+
+    # Only +, unary - and the two test ops: the check does not depend on your other ops.
+    def f(*xs):
+        outs = []
+        for kind, p, q, r, c1, c2 in plans:
+            if kind == 0:
+                outs.append(atan(xs[p] + c1) + (-xs[q]))
+            elif kind == 1:
+                outs.append(hypot(xs[p] + c1, c2) + atan(xs[q] + (-xs[r])))
+            else:
+                outs.append(c2 + (-atan(hypot(xs[p], c1) + (-xs[p]))))
+        return outs
+
+    return f
+
+
+def numerical_jacobian(f: Callable[..., list[Any]], xs: Sequence[float]) -> np.ndarray:
+    """The (m, n) Jacobian of f at xs by central differences, one column per input."""
+    xs = np.asarray(xs, dtype=np.float64)
+    columns = []
+    for j in range(len(xs)):
+
+        def along(t, j=j):
+            moved = [float(t) if k == j else float(x) for k, x in enumerate(xs)]
+            return np.array(_one_output_list(f(*moved)), dtype=np.float64)
+
+        columns.append(finite_difference_partial(along, [xs[j]], 0, None))
+    return np.stack(columns, axis=1)
+
+
+def check_jacobian(
+    jacobian: Callable[..., Any],
+    forward_value: type,
+    *,
+    sizes: Sequence[tuple[int, int]] = ((3, 2),),
+    seeds: Sequence[int] = (0,),
+) -> None:
+    """Check ``jacobian(f, *xs)`` on random functions R^n -> R^m at random points.
+
+    The result must be an array of shape (m, n) whose column j holds the derivatives of the
+    m outputs with respect to x_j, matching central differences of the same function.
+    """
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for n, m in sizes:
+            f = random_function(forward_value, rng, n, m)
+            xs = [float(x) for x in rng.uniform(-2.0, 2.0, n)]
+            where = f"a random function R^{n} -> R^{m} at x={_fmt(np.array(xs))} (seed {seed})"
+            got = as_float_array(_call(jacobian, [f, *xs], "`jacobian`", where), "`jacobian`",
+                                 where)
+            if got.shape != (m, n):
+                raise CheckFailure(
+                    f"`jacobian` returned shape {got.shape} for {where}; expected ({m}, {n}): "
+                    "one row per output, one column per input."
+                )
+            expected = numerical_jacobian(f, xs)
+            ok = close(got, expected)
+            if not np.all(ok):
+                row, col = (int(k) for k in np.argwhere(~ok)[0])
+                if m == n and np.all(close(got.T, expected)):
+                    hint = "it is transposed — row i is output i, column j is input j"
+                else:
+                    hint = _column_hint(got, expected)
+                raise CheckFailure(
+                    f"`jacobian` is wrong for {where}: entry ({row}, {col}) = d(output {row})/"
+                    f"d(x_{col}) should be {_fmt(expected[row, col])}, got "
+                    f"{_fmt(got[row, col])} — {hint}"
+                )
+
+
+def _column_hint(got: np.ndarray, expected: np.ndarray) -> str:
+    n = expected.shape[1]
+    for j in range(n):
+        if not np.all(close(got[:, j], expected[:, j])):
+            for k in range(n):
+                if k != j and np.all(close(got[:, j], expected[:, k])):
+                    return (
+                        f"column {j} holds the derivatives for x_{k}; make input j the only "
+                        "variable in pass j and read its derivative"
+                    )
+    return (
+        "in pass j only x_j is a ForwardValue; an output's entry is its forward_grads for "
+        "that variable, or 0 when the output is a plain number or lacks the key"
+    )
