@@ -1,0 +1,88 @@
+"""One JupyterLab server and one headless Chromium for the whole browser session.
+
+The browser tests skip, saying why, only where Chromium is not installed; everything else
+(the server failing to start, a page not loading) is a failure.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser.lab_page import LabPage
+from tests.browser.lab_server import ROOT, copy_workspace, start_lab
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "output" / "browser"
+# Debian's chromium in a closed network: no sandbox (containers), no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> Path | None:
+    if CHROMIUM.exists():
+        return CHROMIUM
+    found = shutil.which("chromium")
+    return Path(found) if found else None
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """output/browser/: screenshots kept after the run (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """JupyterLab on a free loopback port serving a temporary copy of course/ and solutions/."""
+    if chromium_path() is None:
+        pytest.skip(
+            f"browser tests need Chromium: {CHROMIUM} is missing (Debian: "
+            "`apt-get install chromium`, or run tools/install-system-deps as root)"
+        )
+    state = tmp_path_factory.mktemp("jupyterlab")
+    workspace = state / "workspace"
+    workspace.mkdir()
+    copy_workspace(workspace)
+    server = start_lab(state, workspace)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab_server, tmp_path_factory):
+    """One headless Chromium with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(chromium_path()),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_server, browser_context) -> LabPage:
+    """The JupyterLab page, loaded once; each test opens and closes its own notebooks."""
+    page = browser_context.new_page()
+    page.set_default_timeout(30_000)
+    lab_page = LabPage(page, lab_server.lab_url())
+    lab_page.load()
+    return lab_page
+
+
+@pytest.fixture
+def workspace(lab_server) -> Path:
+    return lab_server.workspace

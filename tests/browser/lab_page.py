@@ -1,0 +1,238 @@
+"""Drive one JupyterLab page the way a student does, and read back what it shows.
+
+Notebooks are opened and run through JupyterLab's own commands (`docmanager:open`,
+`notebook:run-all-cells`, `notebook:run-all-below`) via `window.jupyterapp`, which the test
+server exposes. Edits go through the cell's CodeMirror editor with the keyboard. What a test
+asserts on is read from the page: the rendered cells and outputs, and the notebook model
+behind them (execution counts, output types), which is what the page renders.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from playwright.sync_api import Locator, Page
+
+KERNEL_TIMEOUT_MS = 120_000
+
+# Opens path as a notebook, waits for its kernel, and keeps the widget under its path.
+_OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  const widget = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await widget.context.ready;
+  await widget.sessionContext.ready;
+  window.__notebooks = window.__notebooks || {};
+  window.__notebooks[path] = widget;
+  app.shell.activateById(widget.id);
+  return widget.id;
+}"""
+
+# Waits until the notebook's kernel is idle and no cell is queued or running.
+_SETTLED = """(path) => {
+  const widget = window.__notebooks[path];
+  const kernel = widget.sessionContext.session && widget.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return false;
+  return widget.content.widgets.every(
+    c => c.model.type !== 'code' || c.model.executionState !== 'running');
+}"""
+
+# One entry per cell: type, execution count, outputs as plain JSON, nbgrader metadata.
+_CELLS = """(path) => window.__notebooks[path].content.widgets.map(c => ({
+  type: c.model.type,
+  source: c.model.sharedModel.getSource(),
+  count: c.model.type === 'code' ? c.model.executionCount : null,
+  outputs: c.model.type === 'code' ? c.model.outputs.toJSON() : [],
+  nbgrader: c.model.getMetadata('nbgrader') || null,
+  rendered: c.model.type === 'markdown' ? c.rendered : null,
+}))"""
+
+# Runs the whole notebook with the "Run All" command; resolves when the run has finished.
+_RUN_ALL = """async (path) => {
+  const app = window.jupyterapp;
+  app.shell.activateById(window.__notebooks[path].id);
+  return await app.commands.execute('notebook:run-all-cells');
+}"""
+
+# Selects cell `index` and runs it and every cell below ("Run Selected Cell and All Below").
+_RUN_FROM = """async ([path, index]) => {
+  const app = window.jupyterapp;
+  const widget = window.__notebooks[path];
+  app.shell.activateById(widget.id);
+  widget.content.activeCellIndex = index;
+  widget.content.mode = 'command';
+  return await app.commands.execute('notebook:run-all-below');
+}"""
+
+_CLOSE = """async (path) => {
+  const widget = window.__notebooks[path];
+  if (!widget) return;
+  await widget.sessionContext.shutdown();
+  widget.context.model.dirty = false;
+  widget.dispose();
+  delete window.__notebooks[path];
+}"""
+
+
+@dataclass
+class Cell:
+    """A notebook cell as the page's model holds it after a run."""
+
+    index: int
+    type: str
+    source: str
+    count: int | None
+    outputs: list[dict]
+    nbgrader: dict | None
+    rendered: bool | None
+
+    @property
+    def grade_id(self) -> str | None:
+        return (self.nbgrader or {}).get("grade_id")
+
+    @property
+    def is_exercise(self) -> bool:
+        meta = self.nbgrader or {}
+        return self.type == "code" and bool(meta.get("solution"))
+
+    @property
+    def is_graded_test(self) -> bool:
+        meta = self.nbgrader or {}
+        return self.type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+    @property
+    def errors(self) -> list[dict]:
+        return [o for o in self.outputs if o.get("output_type") == "error"]
+
+    @property
+    def stderr(self) -> str:
+        return "".join(
+            "".join(o.get("text", ""))
+            for o in self.outputs
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        )
+
+    def images(self) -> int:
+        return sum("image/png" in o.get("data", {}) for o in self.outputs)
+
+
+@dataclass
+class Run:
+    """What a student sees after running a notebook: its cells and how many runs it took."""
+
+    cells: list[Cell]
+    rounds: int = 1
+    stopped_at: list[int] = field(default_factory=list)
+
+    def unexecuted_code(self) -> list[Cell]:
+        return [c for c in self.cells if c.type == "code" and c.source.strip() and c.count is None]
+
+    def error_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.errors]
+
+
+class LabPage:
+    """A Playwright page showing JupyterLab, with the notebooks it has opened."""
+
+    def __init__(self, page: Page, lab_url: str):
+        self.page = page
+        self.lab_url = lab_url
+
+    def load(self) -> None:
+        """Load JupyterLab and wait until its shell has restored."""
+        self.page.goto(self.lab_url)
+        self.page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+
+    # --- notebooks -------------------------------------------------------------------------
+
+    def open(self, path: str) -> Locator:
+        """Open the notebook at path (relative to the server root); return its panel."""
+        widget_id = self.page.evaluate(_OPEN, path)
+        panel = self.page.locator(f"[id='{widget_id}']")
+        panel.locator(".jp-Cell").first.wait_for(state="visible", timeout=30_000)
+        self.wait_idle(path)
+        return panel
+
+    def close(self, path: str) -> None:
+        self.page.evaluate(_CLOSE, path)
+
+    def wait_idle(self, path: str, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
+        self.page.wait_for_function(_SETTLED, arg=path, timeout=timeout_ms, polling=200)
+
+    def cells(self, path: str) -> list[Cell]:
+        return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
+
+    def run_all(self, path: str) -> Run:
+        """Run All; when a cell's error stops the run, go on from the next cell, as a student
+        who reads the error and carries on would. Returns the cells after the last round."""
+        self.page.evaluate(_RUN_ALL, path)
+        self.wait_idle(path)
+        run = Run(self.cells(path))
+        while True:
+            errors = [c.index for c in run.cells if c.errors]
+            pending = [
+                c.index for c in run.unexecuted_code() if not errors or c.index > errors[-1]
+            ]
+            if not pending or not errors:
+                return run
+            run.stopped_at.append(errors[-1])
+            self.page.evaluate(_RUN_FROM, [path, pending[0]])
+            self.wait_idle(path)
+            run = Run(self.cells(path), run.rounds + 1, run.stopped_at)
+
+    # --- what the page shows ---------------------------------------------------------------
+
+    def cell(self, panel: Locator, index: int) -> Locator:
+        return panel.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def shows(self, locator: Locator) -> bool:
+        """True if locator is on screen once scrolled to (not hidden, not zero-sized)."""
+        if locator.count() == 0:
+            return False
+        locator.first.scroll_into_view_if_needed(timeout=10_000)
+        return locator.first.is_visible()
+
+    # --- editing like a student ------------------------------------------------------------
+
+    def type_into_cell(self, panel: Locator, index: int, text: str) -> None:
+        """Click into the cell's editor, select everything, and type text in its place.
+
+        Each line is typed after Enter with the editor's auto-indent cleared, so the code
+        ends up indented exactly as written (a student would fix the indent by hand).
+        """
+        editor = self.cell(panel, index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        keyboard = self.page.keyboard
+        keyboard.press("ControlOrMeta+a")
+        keyboard.press("Delete")
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                keyboard.press("Enter")
+                keyboard.press("Shift+Home")
+                keyboard.press("Delete")
+            if line:
+                keyboard.insert_text(line)
+
+    def shift_enter(self) -> None:
+        """Run the selected cell and select the next one (Shift+Enter)."""
+        self.page.keyboard.press("Shift+Enter")
+
+
+def markdown_words(source: str) -> list[str]:
+    """Plain words of a markdown cell's first heading or line, as the rendered page shows them."""
+    lines = [line for line in source.splitlines() if line.strip()]
+    heading = next((line for line in lines if line.lstrip().startswith("#")), lines[0])
+    heading = re.sub(r"\$[^$]*\$", " ", heading)  # maths is typeset, not shown as text
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_]{2,}", heading)]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
