@@ -6,7 +6,7 @@ an expression is built with your operators, and the ``value`` and ``forward_grad
 result are compared with numpy and with central differences of the same expression written
 in numpy. Expected values never come from your code.
 
-The expressions use two extra ops that are not exercises, made by :func:`test_ops` on top of
+The expressions use two extra ops that are not exercises, made by :func:`helper_ops` on top of
 your ``ForwardValue``: ``atan(a)`` (arctangent) and ``hypot(a, b)`` (sqrt(a² + b²)). They let
 the propagation step be checked before any of your own ops exist.
 """
@@ -33,7 +33,7 @@ from .checks import (
 )
 
 
-def test_ops(forward_value: type) -> tuple[type, type]:
+def helper_ops(forward_value: type) -> tuple[type, type]:
     """Two ops built on your ``ForwardValue``: ``atan(a)`` and ``hypot(a, b)``.
 
     They are used only by the checks, so that an expression can be checked whatever ops
@@ -116,6 +116,13 @@ def check_expression(
                     "dict mapping each input variable to the derivative with respect to it."
                 )
             strangers = [k for k in grads if not any(k is v for v in variables)]
+            if any(k is out for k in strangers):
+                raise CheckFailure(
+                    f"`forward_grads` of {what} at {where} maps the result to itself, as if it "
+                    "were a new variable: your forward_pass left forward_grads empty, so no "
+                    "parent was recognised as a ForwardValue. Loop over `args` (the inputs "
+                    "themselves), not `self.parent_values` (their raw numbers)."
+                )
             if strangers:
                 raise CheckFailure(
                     f"`forward_grads` of {what} at {where} has {len(strangers)} key(s) that are "
@@ -164,7 +171,7 @@ def propagation_ok(forward_value: type) -> bool:
     The op exercises check their ops inside expressions only when this holds, so that a
     wrong ``forward_pass`` loses points in its own exercise and not again in every op.
     """
-    atan, _ = test_ops(forward_value)
+    atan, _ = helper_ops(forward_value)
     try:
         x, y = _call(forward_value, [0.3], "", ""), _call(forward_value, [-1.1], "", "")
         out = _call(lambda: atan(x + x) + (-y), [], "", "")
@@ -191,7 +198,7 @@ def random_function(
     test ops). Some outputs ignore some inputs, so in the pass for such an input the output
     is a plain number.
     """
-    atan_op, hypot_op = test_ops(forward_value)
+    atan_op, hypot_op = helper_ops(forward_value)
 
     def atan(a):
         return atan_op(a) if isinstance(a, forward_value) else np.arctan(a)
