@@ -137,7 +137,7 @@ def _where(names: Sequence[str], inputs: Sequence[Any]) -> str:
 
 
 def _first_mismatch(got: np.ndarray, expected: np.ndarray, ok: np.ndarray):
-    position = tuple(np.argwhere(~ok)[0]) if got.ndim else ()
+    position = tuple(int(i) for i in np.argwhere(~ok)[0]) if got.ndim else ()
     return got[position], expected[position], position
 
 
@@ -174,12 +174,22 @@ def _call(fn: Callable[..., Any], args: Sequence[Any], what: str, where: str) ->
         raise
     except Exception as error:  # the student's code failed: say where, keep the cause
         on_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in args)
-        hint = (
-            " It failed on numpy-array inputs: use numpy functions (np.exp, np.log, ...) "
-            "rather than the math module so it works elementwise."
-            if on_arrays
-            else ""
-        )
+        hint = ""
+        if on_arrays and "truth value" in str(error):
+            hint = (
+                " It failed on numpy-array inputs: an `if` or `and` on an array is ambiguous; "
+                "use np.where or a boolean mask such as (x > 0) instead."
+            )
+        elif on_arrays and isinstance(error, ValueError):
+            hint = (
+                " The shapes do not fit together: write down the shape of every array in "
+                "your formula and check that each product or sum is defined."
+            )
+        elif on_arrays:
+            hint = (
+                " It failed on numpy-array inputs: use numpy functions (np.exp, np.log, ...) "
+                "rather than the math module so it works elementwise."
+            )
         raise CheckFailure(
             f"{what} raised {type(error).__name__}: {error} — at {where}.{hint}"
         ) from error
