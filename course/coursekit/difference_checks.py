@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit.checks import CheckFailure, _call, as_float_array, check_close
+from coursekit.checks import CheckFailure, _call, as_float_array, check_close, close
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -222,9 +222,13 @@ def check_numerical_gradient(
                         f"to {np.max(np.abs(x - before)):.2g}. Put each entry back after "
                         "nudging it (or nudge a copy)."
                     )
-                check_close(
-                    got, gradient(before), name, where,
-                    "nudge one entry at a time, by +h and -h, and divide by 2h",
-                    rtol=1e-6, atol=1e-8,
-                )
+                expected = gradient(before)
+                ok = close(got, expected, rtol=1e-6, atol=1e-8)
+                if not np.all(ok):
+                    entry = tuple(int(i) for i in np.argwhere(~ok)[0])
+                    raise CheckFailure(
+                        f"{name} is wrong at {where}, entry {entry}: expected "
+                        f"{expected[entry]:.8g}, got {got[entry]:.8g} — nudge one entry at a "
+                        "time, by +h and by -h, and divide the change in f by 2h"
+                    )
 
