@@ -105,7 +105,7 @@ class AutogradValue(Operators):
                 continue
             visited.add(id(node))
             stack.append((node, True))
-            for parent in node.parents:
+            for parent in (node._input0, node._input1):  # node.parents, without a tuple
                 if isinstance(parent, AutogradValue) and id(parent) not in visited:
                     stack.append((parent, False))
         return order
