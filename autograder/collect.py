@@ -151,6 +151,8 @@ def _place(tree: Path, catalogue: dict[str, list[str]]) -> dict[str, dict[str, t
     placed: dict[str, dict[str, tuple]] = {}
     for path in sorted(tree.rglob("*")):
         rel = path.relative_to(tree)
+        if path.is_dir() and path.name in catalogue and not path.name.startswith("."):
+            placed.setdefault(path.name, {})  # handed in something, maybe no notebook
         if not path.is_file() or any(p.startswith(".") for p in rel.parts):
             continue
         folder = next((p for p in reversed(rel.parts[:-1]) if p in catalogue), None)

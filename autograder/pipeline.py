@@ -36,7 +36,10 @@ from autograder.steps import (
     ZeroUnrunTests,
 )
 
-SANITIZE = (StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+# StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
+# a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it).
+SANITIZE = (StripForeignGradeIds, ClearOutput, DeduplicateIds, StripForeignGradeIds,
+            OverwriteKernelspec,
             OverwriteCells, CheckCellMetadata, InsertGuardCells)
 SCORE = (ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
          ZeroOnTampering)
@@ -89,6 +92,7 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
     try:
         for step in SANITIZE:
             nb, resources = step(config=config).preprocess(nb, resources)
+            nb = nbformat.from_dict(nb)  # re-inserted cells come back as plain dicts
     except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
         result.error = (f"{NOT_A_NOTEBOOK}: {task.student}/{task.assignment}/{task.notebook}"
                         f".ipynb could not be repaired ({type(exc).__name__}: {exc})")
@@ -96,9 +100,8 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         return result
     execute = SandboxedExecute(config=config, sandbox=sandbox,
                                wall_clock=sandbox.limits.wall_clock,
-                               output_bytes=sandbox.limits.output_bytes)
-    if sandbox.limits.cell_timeout:
-        execute.timeout = sandbox.limits.cell_timeout
+                               output_bytes=sandbox.limits.output_bytes,
+                               cell_timeout=sandbox.limits.cell_timeout)
     nb, resources = execute.preprocess(nb, resources)
     for step in SCORE:
         nb, resources = step(config=config).preprocess(nb, resources)

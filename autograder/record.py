@@ -21,7 +21,7 @@ from sqlalchemy.exc import SAWarning
 from autograder.course import load_config
 
 # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings; they are harmless here.
-warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
+warnings.filterwarnings("ignore", category=SAWarning)
 
 LEDGER = "autograder_ledger"
 

@@ -75,8 +75,11 @@ class Sandbox:
                     argv += ["--tmpfs", str(folder)]
             for folder in self.readonly_binds:
                 argv += ["--ro-bind", str(folder), str(folder)]
+            for folder in self.hidden:
+                if folder.exists():
+                    argv += ["--remount-ro", str(folder)]  # empty and unwritable
             argv += ["--bind", str(runtime_dir), str(runtime_dir),
-                     "--unshare-net", "--die-with-parent", "--new-session",
+                     "--unshare-net", "--die-with-parent",
                      "--chdir", str(scratch), "--clearenv"]
             for key, value in env.items():
                 argv += ["--setenv", key, value]

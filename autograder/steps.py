@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
@@ -67,7 +67,7 @@ class InsertGuardCells(NbGraderPreprocessor):
         cells = [_guard_cell(install_source(nonce), "install")]
         for cell in nb.cells:
             if utils.is_grade(cell) and cell.cell_type == "code":
-                where = cell.metadata.nbgrader["grade_id"]
+                where = cell.metadata["nbgrader"]["grade_id"]
                 cells.append(_guard_cell(check_source(where), "check"))
             cells.append(cell)
         cells.append(_guard_cell(check_source("the end of the notebook"), "check"))
@@ -90,7 +90,10 @@ class SandboxedExecute(Execute):
     """
 
     sandbox = AnyTrait(None)
+    raise_on_iopub_timeout = False
+    shell_timeout_interval = 1  # notice a dead kernel within a second
     wall_clock = Integer(180)
+    cell_timeout = Integer(30)
     output_bytes = Integer(200_000)
 
     def create_kernel_manager(self):
@@ -116,7 +119,7 @@ class SandboxedExecute(Execute):
 
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()
-        return max(1, int(min(self.timeout or left, left)))
+        return max(1, int(min(self.cell_timeout, left)))
 
     def preprocess_cell(self, cell, resources, index):
         info = state(self.resources)
@@ -132,7 +135,14 @@ class SandboxedExecute(Execute):
             cell.outputs.append(error_output(
                 "DeadKernelError", "the kernel died while this cell ran (os._exit, a signal, "
                 "or a crash); nothing after it ran"))
-            return cell, self.resources
+        except CellTimeoutError:
+            info["failure"] = TIMED_OUT
+            cell.outputs.append(error_output(
+                "CellTimeoutError", "this cell did not finish in time; nothing after it ran"))
+        except Exception as exc:  # the kernel stopped answering in some other way
+            info["failure"] = KERNEL_DIED
+            cell.outputs.append(error_output(type(exc).__name__, str(exc)[:500]))
+        return cell, self.resources
 
     def on_cell_executed(self, **kwargs):
         super().on_cell_executed(**kwargs)

@@ -63,15 +63,34 @@ def master_notebook():
     return nb
 
 
+SECOND_ASSIGNMENT = "02-chain-rule"
+SECOND_NOTEBOOK = "chain"
+
+
+def second_master():
+    """A one-exercise second assignment, so a notebook can land in the wrong one."""
+    nb = new_notebook(cells=[
+        new_code_cell("def twice(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                      "    ### END SOLUTION", metadata=_meta("twice", solution=True)),
+        new_code_cell("assert float(twice(2.0)) == 4.0",
+                      metadata=_meta("test_twice", grade=True, locked=True, points=1)),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
 def make_course(root: Path) -> Path:
-    """Write the master under `root/solutions/` and release it into `root/course/`."""
+    """Write the masters under `root/solutions/` and release them into `root/course/`."""
     from autograder.release import release
 
-    folder = root / "solutions" / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(master_notebook(), folder / f"{NOTEBOOK}.ipynb")
+    for assignment, notebook, master in ((ASSIGNMENT, NOTEBOOK, master_notebook()),
+                                         (SECOND_ASSIGNMENT, SECOND_NOTEBOOK, second_master())):
+        folder = root / "solutions" / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(master, folder / f"{notebook}.ipynb")
     (root / "work").mkdir(exist_ok=True)
-    release([ASSIGNMENT], root=root)
+    release([ASSIGNMENT, SECOND_ASSIGNMENT], root=root)
     return root
 
 
