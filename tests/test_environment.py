@@ -1,8 +1,8 @@
 """The conda environment and the pip project install the same dependencies."""
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
