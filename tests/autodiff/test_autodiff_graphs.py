@@ -10,7 +10,7 @@ import pytest
 from autodiff import forward, reverse
 from autodiff.numerical import numerical_gradient, numerical_jacobian
 from autodiff.reverse import AutogradValue
-from autodiff_strategies import (
+from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
     FD_ATOL,

@@ -14,7 +14,7 @@ from autodiff.numerical import (
     numerical_jacobian,
     relative_error,
 )
-from autodiff_strategies import assert_close
+from tests.autodiff.autodiff_strategies import assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from autodiff import forward, reverse
 from autodiff.numerical import central_difference
-from autodiff_strategies import (
+from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
     FD_ATOL,

@@ -10,7 +10,7 @@ import pytest
 from autodiff import tensor
 from autodiff.numerical import numerical_gradient
 from autodiff.tensor import Tensor
-from autodiff_strategies import (
+from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
     FD_ATOL,
