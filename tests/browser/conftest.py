@@ -32,8 +32,9 @@ def chromium_path() -> Path | None:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """output/browser/: screenshots kept after the run (git-ignored)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    """output/browser/: this run's screenshots, kept after it (git-ignored)."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
     return ARTIFACTS
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
 
@@ -55,14 +55,17 @@ _RUN_ALL = """async (path) => {
   return await app.commands.execute('notebook:run-all-cells');
 }"""
 
-# Selects cell `index` and runs it and every cell below ("Run Selected Cell and All Below").
-_RUN_FROM = """async ([path, index]) => {
+# Runs the cells from `index` to the end one at a time, each after the previous one has
+# finished (Shift+Enter, Shift+Enter, ...), so an error does not stop the cells below it.
+_RUN_ONE_BY_ONE = """async ([path, index]) => {
   const app = window.jupyterapp;
   const widget = window.__notebooks[path];
   app.shell.activateById(widget.id);
-  widget.content.activeCellIndex = index;
   widget.content.mode = 'command';
-  return await app.commands.execute('notebook:run-all-below');
+  for (let i = index; i < widget.content.widgets.length; i++) {
+    widget.content.activeCellIndex = i;
+    await app.commands.execute('notebook:run-cell');
+  }
 }"""
 
 _CLOSE = """async (path) => {
@@ -119,11 +122,11 @@ class Cell:
 
 @dataclass
 class Run:
-    """What a student sees after running a notebook: its cells and how many runs it took."""
+    """What a student sees after running a notebook: its cells, and the cell whose error
+    stopped "Run All" (None if it ran through)."""
 
     cells: list[Cell]
-    rounds: int = 1
-    stopped_at: list[int] = field(default_factory=list)
+    stopped_at: int | None = None
 
     def unexecuted_code(self) -> list[Cell]:
         return [c for c in self.cells if c.type == "code" and c.source.strip() and c.count is None]
@@ -165,22 +168,21 @@ class LabPage:
         return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
 
     def run_all(self, path: str) -> Run:
-        """Run All; when a cell's error stops the run, go on from the next cell, as a student
-        who reads the error and carries on would. Returns the cells after the last round."""
+        """Run All, then carry on past errors as a student does.
+
+        JupyterLab's Run All sends every cell at once with stop_on_error, so the kernel drops
+        the cells queued behind the first error (those that reach it late still run, out of
+        order). A student who has read the error runs the rest cell by cell; so does this.
+        """
         self.page.evaluate(_RUN_ALL, path)
         self.wait_idle(path)
-        run = Run(self.cells(path))
-        while True:
-            errors = [c.index for c in run.cells if c.errors]
-            pending = [
-                c.index for c in run.unexecuted_code() if not errors or c.index > errors[-1]
-            ]
-            if not pending or not errors:
-                return run
-            run.stopped_at.append(errors[-1])
-            self.page.evaluate(_RUN_FROM, [path, pending[0]])
-            self.wait_idle(path)
-            run = Run(self.cells(path), run.rounds + 1, run.stopped_at)
+        cells = self.cells(path)
+        errors = [c.index for c in cells if c.errors]
+        if not errors or not any(c.index > errors[0] for c in Run(cells).unexecuted_code()):
+            return Run(cells)
+        self.page.evaluate(_RUN_ONE_BY_ONE, [path, errors[0] + 1])
+        self.wait_idle(path)
+        return Run(self.cells(path), stopped_at=errors[0])
 
     # --- what the page shows ---------------------------------------------------------------
 
