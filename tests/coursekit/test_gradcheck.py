@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from coursekit.checks import CheckFailure
 from coursekit.gradcheck import check_network_gradient, check_value_and_grad, compare_gradients
 
