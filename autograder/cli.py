@@ -39,6 +39,12 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from autograder.demo import run_demo
+
+    return run_demo(workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+
+
 def _db_url(args: argparse.Namespace) -> str:
     from autograder.course import load_config
 
@@ -82,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_course_options(grade)
     grade.set_defaults(run=_grade)
+
+    demo = commands.add_parser("demo", help="grade the bundled example class into output/demo/")
+    demo.add_argument("--workers", type=int, default=0)
+    demo.add_argument("--timeout", type=int, default=20, help="wall-clock seconds per notebook")
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(run=_demo)
     return parser
 
 

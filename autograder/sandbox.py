@@ -133,10 +133,10 @@ def default_hidden(root: Path, work: Path) -> list[Path]:
     """Folders a submission must not see: masters, work folders, the grader's home."""
     candidates = [root / "solutions", work, REPO_ROOT / "solutions", REPO_ROOT / "work",
                   REPO_ROOT / "output", Path.home(), Path("/root"), Path("/home")]
+    resolved = sorted({folder.resolve() for folder in candidates}, key=lambda p: len(p.parts))
     hidden: list[Path] = []
-    for folder in candidates:
-        folder = folder.resolve()
-        if folder not in hidden:
+    for folder in resolved:  # outermost first; a folder inside a hidden one is hidden already
+        if not any(folder.is_relative_to(outer) for outer in hidden):
             hidden.append(folder)
     return hidden
 

@@ -109,9 +109,10 @@ class SandboxedExecute(Execute):
         self.shutdown_kernel = "immediate"
         try:
             return super().preprocess(nb, resources, km)
-        except DeadKernelError:
-            # died before or while the first cell ran (e.g. could not even start)
+        except (DeadKernelError, RuntimeError) as exc:
+            # died before the first cell ran: the kernel could not even start
             state(self.resources).setdefault("failure", KERNEL_DIED)
+            state(self.resources)["start_error"] = f"{type(exc).__name__}: {exc}"
             return self.nb, self.resources
         finally:
             if self.km is not None:

@@ -1,0 +1,78 @@
+"""`make demo`: release, build the example class, grade it in parallel, feedback, exports.
+
+Everything is written under `output/demo/` (git-ignored); the grade table printed at the end
+names every error and flags any score that differs from `expected.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from autograder.course import REPO_ROOT
+
+OUTPUT = REPO_ROOT / "output" / "demo"
+
+
+def compare(rows: list[dict], expected: dict) -> list[str]:
+    """Differences between graded rows and the expected scores/outcomes, one line each."""
+    got = {(r["student"], r["assignment"]): r for r in rows}
+    problems = []
+    for student, assignments in sorted(expected.items()):
+        for assignment, want in sorted(assignments.items()):
+            row = got.get((student, assignment))
+            if row is None:
+                problems.append(f"{student}/{assignment}: not graded")
+            elif (row["score"], row["outcome"]) != (want["score"], want["outcome"]):
+                problems.append(f"{student}/{assignment}: expected {want['score']:g} "
+                                f"({want['outcome']}), got {row['score']:g} ({row['outcome']})")
+    return problems
+
+
+def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
+             timeout: int = 20, progress: bool = True) -> int:
+    from autograder.batch import BatchOptions, grade_batch
+    from autograder.examples.make_examples import make_examples
+    from autograder.export import export_all
+    from autograder.feedback import feedback_all
+    from autograder.record import ledger_rows
+    from autograder.release import release
+    from autograder.report import grade_table
+    from autograder.sandbox import Limits
+
+    start = time.monotonic()
+    for folder in release(root=root):
+        print(f"released {folder.relative_to(root)}")
+    if output.exists():
+        shutil.rmtree(output)
+    expected = make_examples(output / "class", root)
+    print(f"example class: {sum(len(a) for a in expected.values())} submissions of "
+          f"{len(expected)} students in {output / 'class'}")
+    work = output / "work"
+    limits = Limits(wall_clock=timeout, cell_timeout=timeout, cpu_seconds=max(timeout, 10))
+    options = BatchOptions(root=root, work=work, workers=workers, limits=limits,
+                           progress=progress)
+    db_url = ""
+    grade_batch(output / "class" / "submitted", options)
+    from autograder.course import load_config
+
+    db_url = load_config(root, work).CourseDirectory.db_url
+    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
+             **r["detail"]} for r in ledger_rows(db_url)]
+    feedback = feedback_all(root, work, output / "feedback")
+    exported = export_all(root, work, output / "export")
+    print()
+    print(grade_table(rows))
+    print(f"\nfeedback: {len(feedback)} HTML files in {output / 'feedback'}")
+    print(f"exports: {', '.join(str(p.relative_to(output)) for p in exported[:3])}, ... "
+          f"in {output / 'export'}")
+    problems = compare(rows, expected)
+    (output / "comparison.json").write_text(json.dumps(problems, indent=1))
+    print(f"\nfinished in {time.monotonic() - start:.0f} s")
+    if problems:
+        print("\nScores that differ from expected.json:\n  " + "\n  ".join(problems))
+        return 1
+    print("every score matches autograder/examples/expected.json")
+    return 0
