@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from coursekit.checks import (
     CheckFailure,
     check_close,
@@ -157,3 +156,29 @@ def test_check_close_reports_shape_before_values():
     with pytest.raises(CheckFailure, match=r"shape \(3,\)"):
         check_close(np.zeros(3), np.zeros((2, 3)), "x")
     check_close(np.float64(2.0), 2.0 + 1e-9, "x")
+
+
+class _relu_if:
+    def func(self, a):
+        return a if a > 0 else 0.0
+
+    def grads(self, a):
+        return (1.0 if a > 0 else 0.0,)
+
+
+class _matmul_shapes:
+    def vjp(self, g, a, b):
+        return g @ b, a.T @ g
+
+
+def test_errors_on_arrays_get_the_hint_that_fits_them():
+    with pytest.raises(CheckFailure, match="np.where or a boolean mask"):
+        check_op(_relu_if, lambda a: np.maximum(a, 0), ["away_from_zero"])
+    with pytest.raises(CheckFailure, match="write down the shape of every array"):
+        check_vjp(_matmul_shapes, np.matmul, [(3, 4), (4, 2)])
+
+
+def test_failure_positions_print_as_plain_integers():
+    with pytest.raises(CheckFailure) as failure:
+        check_close(np.array([1.0, 2.0]), np.array([1.0, 3.0]), "x")
+    assert "(entry (1,))" in str(failure.value)
