@@ -39,6 +39,23 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from autograder.feedback import feedback_all
+
+    written = feedback_all(args.root, args.work, args.output)
+    print(f"wrote {len(written)} feedback pages under {args.output or args.work / 'feedback'}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from autograder.export import export_all
+
+    target = args.output or args.work / "export"
+    written = export_all(args.root, args.work, target)
+    print(f"wrote grades.csv, junit.xml and {len(written) - 2} results.json under {target}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
 
@@ -88,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_course_options(grade)
     grade.set_defaults(run=_grade)
+
+    feedback = commands.add_parser(
+        "feedback", help="HTML feedback per student per notebook (hidden tests removed)")
+    feedback.add_argument("--output", type=Path, default=None,
+                          help="folder for the pages (default: WORK/feedback)")
+    _add_course_options(feedback)
+    feedback.set_defaults(run=_feedback)
+
+    export = commands.add_parser(
+        "export", help="grades.csv, Gradescope results.json per submission, JUnit XML")
+    export.add_argument("--output", type=Path, default=None,
+                        help="folder for the exports (default: WORK/export)")
+    _add_course_options(export)
+    export.set_defaults(run=_export)
 
     demo = commands.add_parser("demo", help="grade the bundled example class into output/demo/")
     demo.add_argument("--workers", type=int, default=0)
