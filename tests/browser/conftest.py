@@ -6,6 +6,7 @@ The browser tests skip, saying why, only where Chromium is not installed; everyt
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -32,9 +33,9 @@ def chromium_path() -> Path | None:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """output/browser/: this run's screenshots, kept after it (git-ignored)."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    """output/browser/: screenshots kept after the run (git-ignored); each run overwrites
+    its own files by name (not the folder: another checkout's run may be writing there)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 
@@ -87,3 +88,24 @@ def lab(lab_server, browser_context) -> LabPage:
 @pytest.fixture
 def workspace(lab_server) -> Path:
     return lab_server.workspace
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request, artifacts):
+    """Keep a screenshot of the lab page when a browser test fails."""
+    yield
+    if request.node.stash.get(CALL_FAILED, False) and "lab" in request.fixturenames:
+        lab_page = request.getfixturevalue("lab")
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+        lab_page.page.screenshot(path=artifacts / "failures" / f"{name}.png")

@@ -164,6 +164,23 @@ class LabPage:
     def wait_idle(self, path: str, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
         self.page.wait_for_function(_SETTLED, arg=path, timeout=timeout_ms, polling=200)
 
+    def wait_for_execution(self, path: str, index: int, after: int | None) -> None:
+        """Wait until cell index has run again (its execution count moved past `after`)."""
+        self.page.wait_for_function(
+            """([path, index, after]) => {
+              const cell = window.__notebooks[path].content.widgets[index].model;
+              return cell.executionCount !== null && cell.executionCount !== after
+                && cell.executionState !== 'running';
+            }""",
+            arg=[path, index, after], timeout=KERNEL_TIMEOUT_MS, polling=200,
+        )
+        self.wait_idle(path)
+
+    def wait_saved(self, path: str) -> None:
+        self.page.wait_for_function(
+            "(path) => !window.__notebooks[path].context.model.dirty", arg=path, polling=200
+        )
+
     def cells(self, path: str) -> list[Cell]:
         return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
 
