@@ -62,6 +62,99 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(workers=args.workers, timeout=args.timeout, progress=not args.quiet)
 
 
+# --- CI grading (issue 6): `ci`, `merge`, `gradescope` ---------------------------------------
+def _ci(args: argparse.Namespace) -> int:
+    from autograder.ci_grade import CIOptions, default_outputs, run_ci
+
+    outputs = default_outputs(args.output)
+    for key in outputs:
+        if getattr(args, key) is not None:
+            outputs[key] = args.__dict__[key]
+    options = CIOptions(root=args.root, work=args.ci_work and args.ci_work.resolve(),
+                        student=args.student, assignments=args.assignment or None,
+                        workers=args.workers, require_sandbox=args.require_sandbox,
+                        timeout=args.timeout, memory_mb=args.memory, outputs=outputs)
+    return run_ci(args.path, options)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from autograder.export import export_all
+    from autograder.merge import MergeError, merge_results
+
+    try:
+        report = merge_results(args.results, args.root, args.work)
+    except MergeError as exc:
+        print(f"autograder merge: {exc}", file=sys.stderr)
+        return 2
+    target = args.output or args.work / "export"
+    export_all(args.root, args.work, target)
+    print(f"{report.files} result file(s): {len(report.merged)} submission(s) merged, "
+          f"{len(report.unchanged)} unchanged; gradebook {args.work / 'gradebook.db'}, "
+          f"grades {target / 'grades.csv'}")
+    return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope import OUTPUT, build_zip
+
+    print(f"wrote {build_zip(args.output or OUTPUT)}")
+    return 0
+
+
+def _add_ci_commands(commands) -> None:
+    from autograder.course import REPO_ROOT
+
+    ci = commands.add_parser(
+        "ci", help="grade one submission on a CI runner (GitHub Classroom, GitLab, Gradescope)",
+        description="Grade the notebooks in PATH (a student's repository checkout or a folder "
+                    "of notebooks) with no gradebook present; print 'Points X/Y'; write GitHub "
+                    "Classroom's result JSON, Gradescope's results.json and JUnit XML. Exit 0 "
+                    "when grading ran (whatever the score), 2 when it could not.")
+    ci.add_argument("path", type=Path, metavar="PATH")
+    ci.add_argument("--root", type=Path, default=REPO_ROOT,
+                    help="instructor checkout or unpacked Gradescope bundle holding solutions/")
+    ci.add_argument("--work", type=Path, default=None, dest="ci_work",
+                    help="keep the gradebook and autograded copies here (default: a temporary "
+                         "folder, removed afterwards)")
+    ci.add_argument("--student", default=None,
+                    help="student id (default: $AUTOGRADER_STUDENT, $GITHUB_ACTOR, "
+                         "$GITLAB_USER_LOGIN, Gradescope's metadata, the folder name)")
+    ci.add_argument("--assignment", action="append",
+                    help="grade only this assignment (repeatable; default: every one found)")
+    ci.add_argument("--output", type=Path, default=Path("autograder-results"),
+                    help="folder for the three result files (default: ./autograder-results)")
+    ci.add_argument("--classroom", type=Path, default=None,
+                    help="GitHub Classroom result JSON (default: OUTPUT/classroom.json)")
+    ci.add_argument("--gradescope", type=Path, default=None,
+                    help="Gradescope results.json (default: OUTPUT/results.json)")
+    ci.add_argument("--junit", type=Path, default=None,
+                    help="JUnit XML (default: OUTPUT/junit.xml)")
+    ci.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
+    ci.add_argument("--timeout", type=int, default=120, help="wall-clock seconds per notebook")
+    ci.add_argument("--memory", type=int, default=1024, help="memory limit per kernel, MB")
+    ci.add_argument("--require-sandbox", action="store_true",
+                    help="fail (exit 2) when bwrap cannot isolate student code")
+    ci.set_defaults(run=_ci, work=None)  # main() fills `work` in; ci uses --work (ci_work)
+
+    merge = commands.add_parser(
+        "merge", help="fold per-submission CI results into the gradebook and grades.csv",
+        description="Record each results.json written by `autograder ci` (or every results.json "
+                    "under a folder of CI artifacts) in WORK's gradebook, then write "
+                    "grades.csv. Idempotent: merging the same results again changes nothing.")
+    merge.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
+    merge.add_argument("--output", type=Path, default=None,
+                       help="folder for grades.csv and the exports (default: WORK/export)")
+    _add_course_options(merge)
+    merge.set_defaults(run=_merge)
+
+    gradescope = commands.add_parser(
+        "gradescope", help="build the Gradescope autograder zip into output/gradescope/")
+    gradescope.add_argument("--output", type=Path, default=None,
+                            help="folder for autograder.zip (default: output/gradescope)")
+    gradescope.set_defaults(run=_gradescope)
+# --- end of CI grading commands --------------------------------------------------------------
+
+
 def _db_url(args: argparse.Namespace) -> str:
     from autograder.course import load_config
 
@@ -125,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=int, default=20, help="wall-clock seconds per notebook")
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(run=_demo)
+
+    _add_ci_commands(commands)
     return parser
 
 

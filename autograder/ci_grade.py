@@ -1,0 +1,284 @@
+"""`autograder ci`: grade one submission on a fresh CI runner and report it three ways.
+
+A runner starts with no gradebook: the masters (hidden tests included) come from `--root`, the
+instructor's checkout or the Gradescope bundle, and the gradebook is built in a throw-away work
+folder. The submission goes through the same batch pipeline as `autograder grade` (collect ->
+sanitize -> sandboxed execution -> score -> record), so it gets the score `make demo` gives it.
+
+Written afterwards:
+
+- GitHub Classroom's autograding result (`classroom.json`, and base64-encoded as the step output
+  `result` when `$GITHUB_OUTPUT` is set), the JSON `autograding-grading-reporter` reads;
+- Gradescope's `results.json` (export.results_json per assignment, combined; `extra_data` carries
+  what `autograder merge` needs to fold the result into an instructor's gradebook);
+- JUnit XML (export.junit_xml).
+
+Exit status: 0 when grading ran, whatever the score; 2 when it could not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from autograder.course import REPO_ROOT
+
+#: Files bigger than this in a student's checkout are not copied for grading (data, binaries).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+CLASSROOM_VERSION = 1
+HIDDEN_MESSAGE = "hidden test: its output is shown after grades are published"
+
+
+class GradingFailed(RuntimeError):
+    """Grading could not run (no notebooks, no masters, no sandbox when one is required)."""
+
+
+@dataclass
+class CIOptions:
+    root: Path = REPO_ROOT
+    work: Path | None = None  # None: a temporary folder, removed afterwards
+    student: str | None = None
+    assignments: list[str] | None = None
+    workers: int = 0
+    require_sandbox: bool = False
+    timeout: int = 120  # wall-clock seconds per notebook
+    memory_mb: int = 1024
+    outputs: dict[str, Path] = field(default_factory=dict)  # classroom / gradescope / junit
+
+
+def guess_student(path: Path) -> str:
+    """A student id for the submission: CI variables, Gradescope's metadata, the folder name."""
+    from autograder.collect import STUDENT_ID
+
+    candidates = [os.environ.get("AUTOGRADER_STUDENT"), os.environ.get("GITHUB_ACTOR"),
+                  os.environ.get("GITLAB_USER_LOGIN")]
+    metadata = path.parent / "submission_metadata.json"  # Gradescope: /autograder/
+    if metadata.is_file():
+        try:
+            users = json.loads(metadata.read_text()).get("users") or []
+            candidates += [str(u.get("email", "")).split("@")[0] or str(u.get("id", ""))
+                           for u in users[:1]]
+        except (ValueError, AttributeError):
+            pass
+    candidates.append(path.resolve().name)
+    for candidate in candidates:
+        if candidate:
+            cleaned = re.sub(r"[^A-Za-z0-9_.@+-]", "-", candidate).strip("-.")
+            if STUDENT_ID.match(cleaned or "-"):
+                return cleaned
+    return "student"
+
+
+def _stage(path: Path, staging: Path, student: str) -> None:
+    """Copy the submission as one student's "repository clone" for `collect`."""
+    if not path.is_dir():
+        raise GradingFailed(f"{path} is not a folder: pass the student's repository checkout or "
+                            "a folder holding the submitted notebooks")
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        return [n for n in names if n.startswith(".") or n in ("__pycache__", "node_modules")
+                or (os.path.isfile(os.path.join(folder, n))
+                    and os.path.getsize(os.path.join(folder, n)) > MAX_FILE_BYTES)]
+
+    tree = staging / student
+    shutil.copytree(path, tree, ignore=ignore, symlinks=True)
+    (tree / ".git").mkdir(exist_ok=True)  # collect's clone layout: notebooks found by name
+
+
+def _gradebook_detail(db_url: str, row: dict) -> dict:
+    """Per-notebook scores by grade id and unanswered cells, as the gradebook holds them."""
+    from nbgrader.api import Gradebook
+
+    notebooks = {}
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(row["assignment"], row["student"])
+        for nb in submission.notebooks:
+            notebooks[nb.name] = {
+                "scores": {g.name: g.auto_score for g in nb.grades},
+                "max_scores": {g.name: float(g.max_score) for g in nb.grades},
+                "no_response": sorted(c.name for c in nb.comments
+                                      if c.auto_comment == "No response."),
+            }
+    return notebooks
+
+
+def combine(rows: list[dict], work: Path, db_url: str, digests: dict) -> dict:
+    """One Gradescope results.json for every assignment graded in this run."""
+    from autograder.export import results_json
+
+    parts = [results_json(row, work) for row in rows]
+    outputs = [p["output"] for p in parts if p["output"] != "graded"]
+    result = {
+        "score": sum(p["score"] for p in parts),
+        "max_score": sum(p["max_score"] for p in parts),
+        "execution_time": round(sum(p["execution_time"] for p in parts), 2),
+        "output": ("; ".join(outputs) if outputs else "graded") if parts else
+                  "no notebook of the course was found in the submission",
+        "tests": [t for p in parts for t in p["tests"]],
+        "extra_data": {"autograder": {
+            "version": 1,
+            "student": rows[0]["student"] if rows else None,
+            "submissions": [{
+                "assignment": row["assignment"],
+                "digest": digests[(row["student"], row["assignment"])],
+                "outcome": row["outcome"],
+                "detail": row["detail"],
+                "grades": _gradebook_detail(db_url, row),
+            } for row in rows],
+        }},
+    }
+    return result
+
+
+def classroom_result(results: dict) -> dict:
+    """GitHub Classroom's autograding result: version, status, max_score, tests[]."""
+    tests = []
+    for test in results["tests"]:
+        visible = test.get("visibility", "visible") == "visible"
+        manual = "status" not in test
+        tests.append({
+            "name": test["name"],
+            "status": "pass" if manual or test["score"] >= test["max_score"] else "fail",
+            "score": test["score"],
+            "max_score": test["max_score"],
+            "message": test["output"] if visible or manual else HIDDEN_MESSAGE,
+            "test_code": "",
+            "filename": test["name"].split(":", 1)[0] + ".ipynb",
+            "line_no": 0,
+            "duration": 0,
+        })
+    submissions = results["extra_data"]["autograder"]["submissions"]
+    if not submissions or any(s["outcome"] != "graded" for s in submissions):
+        status = "error"
+    elif all(t["status"] == "pass" for t in tests):
+        status = "pass"
+    else:
+        status = "fail"
+    if status == "error":  # the reporter prints a test's message when it errored
+        tests.append({"name": "submission", "status": "error", "score": 0, "max_score": 0,
+                      "message": results["output"], "test_code": "", "filename": "",
+                      "line_no": 0, "duration": 0})
+    return {"version": CLASSROOM_VERSION, "status": status, "max_score": results["max_score"],
+            "tests": tests}
+
+
+def junit_document(rows: list[dict], work: Path) -> ET.ElementTree:
+    from autograder.export import junit_xml, results_json
+
+    suites = ET.Element("testsuites", name="autograder")
+    for row in rows:
+        suites.append(junit_xml(row, results_json(row, work)))
+    return ET.ElementTree(suites)
+
+
+def default_outputs(folder: Path) -> dict[str, Path]:
+    return {"classroom": folder / "classroom.json", "gradescope": folder / "results.json",
+            "junit": folder / "junit.xml"}
+
+
+def write_outputs(results: dict, junit: ET.ElementTree, outputs: dict[str, Path]) -> None:
+    classroom = classroom_result(results)
+    for path in outputs.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    outputs["gradescope"].write_text(json.dumps(results, indent=1))
+    outputs["classroom"].write_text(json.dumps(classroom, indent=1))
+    junit.write(outputs["junit"], encoding="utf-8", xml_declaration=True)
+    encoded = base64.b64encode(json.dumps(classroom).encode()).decode()
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+            out.write(f"result={encoded}\n")
+
+
+def failure_outputs(message: str, outputs: dict[str, Path]) -> None:
+    """When grading could not run, the platforms still get a readable zero."""
+    results = {"score": 0.0, "max_score": 0.0, "execution_time": 0.0,
+               "output": f"grading could not run: {message}", "tests": [],
+               "extra_data": {"autograder": {"version": 1, "student": None, "submissions": []}}}
+    suites = ET.Element("testsuites", name="autograder")
+    suite = ET.SubElement(suites, "testsuite", name="submission", tests="1", failures="1")
+    case = ET.SubElement(suite, "testcase", classname="autograder", name="grading")
+    ET.SubElement(case, "error", message=results["output"][:2000])
+    try:
+        write_outputs(results, ET.ElementTree(suites), outputs)
+    except OSError:
+        pass
+
+
+def grade_submission(path: Path, options: CIOptions) -> dict:
+    """Grade the notebooks under `path`; return the combined Gradescope results (see combine)."""
+    from autograder.batch import BatchOptions, grade_batch
+    from autograder.course import existing_assignments, load_config
+    from autograder.record import ledger_rows, recorded
+    from autograder.sandbox import Limits
+
+    root = Path(options.root).resolve()
+    if not existing_assignments(root):
+        raise GradingFailed(f"no master notebooks under {root / 'solutions'}: pass --root, the "
+                            "instructor repository or the unpacked Gradescope bundle")
+    scratch = None
+    if options.work is None:
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-ci-"))
+    work = Path(options.work or scratch).resolve()
+    try:
+        student = options.student or guess_student(path)
+        staging = work / "ci-submission"
+        shutil.rmtree(staging, ignore_errors=True)
+        _stage(Path(path), staging, student)
+        limits = Limits(memory_mb=options.memory_mb, wall_clock=options.timeout,
+                        cell_timeout=min(options.timeout, Limits.cell_timeout),
+                        cpu_seconds=max(options.timeout, 10))
+        batch = BatchOptions(root=root, work=work, workers=options.workers, limits=limits,
+                             require_sandbox=options.require_sandbox,
+                             assignments=options.assignments, progress=False)
+        grade_batch(staging, batch)
+        db_url = load_config(root, work).CourseDirectory.db_url
+        rows = [r for r in ledger_rows(db_url) if r["student"] == student]
+        results = combine(rows, work, db_url, recorded(db_url))
+        results["extra_data"]["autograder"]["student"] = student
+        outputs = options.outputs or default_outputs(Path("autograder-results"))
+        write_outputs(results, junit_document(rows, work), outputs)
+        return results
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def summary_lines(results: dict) -> list[str]:
+    lines = []
+    for sub in results["extra_data"]["autograder"]["submissions"]:
+        detail = sub["detail"]
+        lines.append(f"  {sub['assignment']}: {detail['score']:g}/{detail['max_score']:g} "
+                     f"({sub['outcome']})")
+        lines += [f"    {name}: {nb['error']}" for name, nb in sorted(detail["notebooks"].items())
+                  if nb.get("error")]
+    return lines
+
+
+def run_ci(path: Path, options: CIOptions) -> int:
+    """The command: grade, print "Points X/Y", write the three result files."""
+    from autograder.collect import LayoutError
+    from autograder.sandbox import SandboxUnavailable
+
+    outputs = options.outputs or default_outputs(Path("autograder-results"))
+    options.outputs = outputs
+    try:
+        results = grade_submission(path, options)
+    except (GradingFailed, LayoutError, SandboxUnavailable, OSError, RuntimeError) as exc:
+        print(f"autograder ci: grading could not run: {exc}", file=sys.stderr)
+        failure_outputs(str(exc), outputs)
+        return 2
+    print("\n".join(summary_lines(results)))
+    if not results["extra_data"]["autograder"]["submissions"]:
+        print(f"autograder ci: {results['output']} under {path}", file=sys.stderr)
+        return 2
+    print(f"Points {results['score']:g}/{results['max_score']:g}")
+    print("results: " + ", ".join(str(p) for p in outputs.values()))
+    return 0
