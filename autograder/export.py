@@ -48,6 +48,8 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
             "visibility": "after_published" if hidden else "visible",
             "manual": score is None,
         })
+        if score is not None:  # Gradescope's optional per-test status (written answers: none)
+            tests[-1]["status"] = "passed" if score >= max_score else "failed"
     return tests
 
 
