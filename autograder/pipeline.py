@@ -67,6 +67,7 @@ class NotebookResult:
     no_response: list[str] = field(default_factory=list)  # solution cells left as released
     notebook_json: str | None = None  # the autograded notebook
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
 
     @property
     def score(self) -> float:
@@ -98,11 +99,15 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
                         f".ipynb could not be repaired ({type(exc).__name__}: {exc})")
         result.seconds = time.monotonic() - start
         return result
+    sanitized = time.monotonic()
+    result.timings["load + sanitize"] = sanitized - start
     execute = SandboxedExecute(config=config, sandbox=sandbox,
                                wall_clock=sandbox.limits.wall_clock,
                                output_bytes=sandbox.limits.output_bytes,
                                cell_timeout=sandbox.limits.cell_timeout)
     nb, resources = execute.preprocess(nb, resources)
+    result.timings.update(resources["autograder"].get("timings", {}))
+    executed = time.monotonic()
     for step in SCORE:
         nb, resources = step(config=config).preprocess(nb, resources)
     failure = resources["autograder"].get("failure")
@@ -120,6 +125,7 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
             result.no_response.append(cell.metadata.nbgrader["grade_id"])
     result.notebook_json = nbformat.writes(nb)
     result.seconds = time.monotonic() - start
+    result.timings["score"] = time.monotonic() - executed
     return result
 
 

@@ -115,7 +115,8 @@ def record_submission(db_url: str, student: str, assignment: str, digest: str,
     outcome = errors[0].split(":", 1)[0] if errors else "graded"
     detail = {
         "notebooks": {r.notebook: {"score": r.score, "max_score": sum(r.max_scores.values()),
-                                   "error": r.error, "seconds": round(r.seconds, 3)}
+                                   "error": r.error, "seconds": round(r.seconds, 3),
+                                   "timings": {k: round(v, 3) for k, v in r.timings.items()}}
                       for r in results},
     }
     with Gradebook(db_url) as gb:

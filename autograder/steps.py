@@ -102,7 +102,9 @@ class SandboxedExecute(Execute):
         return self.km
 
     def preprocess(self, nb, resources=None, km=None):
-        self._deadline = time.monotonic() + self.wall_clock
+        self._started = time.monotonic()
+        self._ready = None
+        self._deadline = self._started + self.wall_clock
         self._budget = self.output_bytes
         self._truncated = False
         self.timeout_func = self._cell_timeout
@@ -115,6 +117,10 @@ class SandboxedExecute(Execute):
             state(self.resources)["start_error"] = f"{type(exc).__name__}: {exc}"
             return self.nb, self.resources
         finally:
+            done = time.monotonic()
+            ready = self._ready or done
+            state(self.resources)["timings"] = {"kernel start": ready - self._started,
+                                                "cells + kernel stop": done - ready}
             if self.km is not None:
                 self.km.remove_runtime()
 
@@ -123,6 +129,8 @@ class SandboxedExecute(Execute):
         return max(1, int(min(self.cell_timeout, left)))
 
     def preprocess_cell(self, cell, resources, index):
+        if self._ready is None:
+            self._ready = time.monotonic()
         info = state(self.resources)
         if info.get("failure") in (TIMED_OUT, KERNEL_DIED) or cell.cell_type != "code":
             return cell, self.resources
