@@ -52,6 +52,7 @@ class CIOptions:
     timeout: int = 120  # wall-clock seconds per notebook
     memory_mb: int = 1024
     outputs: dict[str, Path] = field(default_factory=dict)  # classroom / gradescope / junit
+    gradebook: Path | None = None  # a gradebook with the masters loaded already (the bundle's)
 
 
 def guess_student(path: Path) -> str:
@@ -91,6 +92,17 @@ def _stage(path: Path, staging: Path, student: str) -> None:
     tree = staging / student
     shutil.copytree(path, tree, ignore=ignore, symlinks=True)
     (tree / ".git").mkdir(exist_ok=True)  # collect's clone layout: notebooks found by name
+
+
+def submitted_assignments(tree: Path, root: Path) -> list[str]:
+    """The assignments the staged submission hands anything in for (so only those are prepared:
+    loading one assignment's masters into a fresh gradebook costs seconds)."""
+    from autograder.collect import _place
+    from autograder.course import existing_assignments
+
+    masters = {a: sorted(p.stem for p in (root / "solutions" / a).glob("*.ipynb"))
+               for a in existing_assignments(root)}
+    return [a for a in masters if a in _place(tree, masters)]
 
 
 def _gradebook_detail(db_url: str, row: dict) -> dict:
@@ -232,12 +244,21 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
         staging = work / "ci-submission"
         shutil.rmtree(staging, ignore_errors=True)
         _stage(Path(path), staging, student)
+        assignments = options.assignments or submitted_assignments(staging / student, root)
+        if not assignments:
+            raise GradingFailed(f"no notebook of the course was found under {path} (looked for "
+                                f"{', '.join(existing_assignments(root))} notebooks by folder "
+                                "and by name)")
+        if options.gradebook is not None and Path(options.gradebook).is_file():
+            work.mkdir(parents=True, exist_ok=True)
+            if not (work / "gradebook.db").exists():
+                shutil.copyfile(options.gradebook, work / "gradebook.db")
         limits = Limits(memory_mb=options.memory_mb, wall_clock=options.timeout,
                         cell_timeout=min(options.timeout, Limits.cell_timeout),
                         cpu_seconds=max(options.timeout, 10))
         batch = BatchOptions(root=root, work=work, workers=options.workers, limits=limits,
                              require_sandbox=options.require_sandbox,
-                             assignments=options.assignments, progress=False)
+                             assignments=assignments, progress=False)
         grade_batch(staging, batch)
         db_url = load_config(root, work).CourseDirectory.db_url
         rows = [r for r in ledger_rows(db_url) if r["student"] == student]

@@ -73,7 +73,8 @@ def _ci(args: argparse.Namespace) -> int:
     options = CIOptions(root=args.root, work=args.ci_work and args.ci_work.resolve(),
                         student=args.student, assignments=args.assignment or None,
                         workers=args.workers, require_sandbox=args.require_sandbox,
-                        timeout=args.timeout, memory_mb=args.memory, outputs=outputs)
+                        timeout=args.timeout, memory_mb=args.memory, outputs=outputs,
+                        gradebook=args.gradebook)
     return run_ci(args.path, options)
 
 
@@ -129,6 +130,9 @@ def _add_ci_commands(commands) -> None:
                     help="Gradescope results.json (default: OUTPUT/results.json)")
     ci.add_argument("--junit", type=Path, default=None,
                     help="JUnit XML (default: OUTPUT/junit.xml)")
+    ci.add_argument("--gradebook", type=Path, default=None,
+                    help="start from this gradebook with the masters already loaded (the "
+                         "Gradescope bundle ships one; saves loading them on every run)")
     ci.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
     ci.add_argument("--timeout", type=int, default=120, help="wall-clock seconds per notebook")
     ci.add_argument("--memory", type=int, default=1024, help="memory limit per kernel, MB")

@@ -3,7 +3,8 @@
 The zip holds `setup.sh` and `run_autograder` at its root (Gradescope's contract) and what they
 need: the grading package (`autograder/`, without the example class), the student support
 package (`course/coursekit/`), the masters with their hidden tests (`solutions/NN-*/`), the
-reference package the install maps (`solutions/autodiff/`), and `pyproject.toml` + `README.md`
+reference package the install maps (`solutions/autodiff/`), a gradebook with the masters loaded
+(`solutions/gradebook.db`, hidden like the masters), and `pyproject.toml` + `README.md`
 so `setup.sh` can install the kit the way `make setup` does (editable, so the masters stay in
 `/autograder/source/solutions/`, which the sandbox hides from student code).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from autograder.course import REPO_ROOT, existing_assignments
 
 OUTPUT = REPO_ROOT / "output" / "gradescope"
 ZIP_NAME = "autograder.zip"
+GRADEBOOK = "solutions/gradebook.db"  # inside solutions/: hidden from student code like the masters
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "examples"}
 
 SETUP_SH = """\
@@ -57,7 +60,8 @@ mkdir -p "$ROOT/results"
 cd "$ROOT"
 "$PYTHON" -m autograder ci "$ROOT/submission" --root "$ROOT/source" \\
     --gradescope "$ROOT/results/results.json" \\
-    --classroom "$ROOT/results/classroom.json" --junit "$ROOT/results/junit.xml"
+    --classroom "$ROOT/results/classroom.json" --junit "$ROOT/results/junit.xml" \\
+    --gradebook "$ROOT/source/solutions/gradebook.db"
 status=$?
 # Exit 0 either way: Gradescope shows results.json (a zero with the reason on failure).
 echo "autograder ci exited with $status"
@@ -91,6 +95,17 @@ def bundle_files(root: Path = REPO_ROOT) -> list[tuple[Path, str]]:
     return files
 
 
+def prepared_gradebook(root: Path, assignments: list[str]) -> bytes:
+    """A gradebook with every assignment's masters loaded, as bytes: each run copies it instead
+    of running nbgrader's generate_assignment again (seconds per assignment)."""
+    from autograder.record import prepare_gradebook
+
+    with tempfile.TemporaryDirectory(prefix="autograder-bundle-") as scratch:
+        work = Path(scratch)
+        prepare_gradebook(root, work, assignments)
+        return (work / "gradebook.db").read_bytes()
+
+
 def _revision(root: Path) -> str:
     try:
         out = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
@@ -109,7 +124,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
 
 
 def build_zip(output: Path = OUTPUT, root: Path = REPO_ROOT) -> Path:
-    """Write `<output>/autograder.zip` (same inputs, same bytes) and return its path."""
+    """Write `<output>/autograder.zip` and return its path."""
     assignments = existing_assignments(root)
     if not assignments:
         raise RuntimeError(f"no master notebooks under {root / 'solutions'}: nothing to grade")
@@ -123,6 +138,7 @@ def build_zip(output: Path = OUTPUT, root: Path = REPO_ROOT) -> Path:
         _add(zf, "BUNDLE.json", (json.dumps(manifest, indent=1) + "\n").encode())
         for path, name in bundle_files(root):
             _add(zf, name, path.read_bytes())
+        _add(zf, GRADEBOOK, prepared_gradebook(root, assignments))
     tmp.replace(target)
     return target
 
