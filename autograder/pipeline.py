@@ -132,11 +132,12 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
 def _failure_detail(failure: str, sandbox: Sandbox) -> str:
     limits = sandbox.limits
     return {
-        "timed out": f"stopped after {limits.cell_timeout} s in a cell or {limits.wall_clock} s "
-                     "in all; the tests after that point did not run",
+        "timed out": f"stopped after {limits.cell_timeout} s in one cell or {limits.wall_clock} "
+                     "s for the notebook; the tests after that point did not run and score 0",
         "killed for memory": f"went over the {limits.memory_mb} MB memory limit",
-        "kernel died": "the kernel exited or crashed (sys.exit in a thread, os._exit, a "
-                       "signal, the CPU-time limit); the tests after that point did not run",
+        "kernel died": "the kernel exited or crashed (os._exit, a signal, a crash, or the "
+                       f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "
+                       "did not run and score 0",
     }.get(failure, failure)
 
 

@@ -20,9 +20,6 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.course import load_config
 
-# nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings; they are harmless here.
-warnings.filterwarnings("ignore", category=SAWarning)
-
 LEDGER = "autograder_ledger"
 
 
@@ -104,6 +101,14 @@ def ledger_rows(db_url: str) -> list[dict]:
 def record_submission(db_url: str, student: str, assignment: str, digest: str,
                       results: list, autograded: Path) -> dict:
     """Write the autograded notebooks, then grades + ledger row in one transaction."""
+    with warnings.catch_warnings():
+        # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings (harmless)
+        warnings.simplefilter("ignore", SAWarning)
+        return _record(db_url, student, assignment, digest, results, autograded)
+
+
+def _record(db_url: str, student: str, assignment: str, digest: str, results: list,
+            autograded: Path) -> dict:
     autograded.mkdir(parents=True, exist_ok=True)
     for result in results:
         if result.notebook_json is not None:

@@ -200,10 +200,21 @@ class ReadGuardVerdicts(NbGraderPreprocessor):
             elif "TAMPERED:" in lines[0]:
                 problems.append(lines[0][len(nonce):].replace("TAMPERED:", "").strip())
         nb.cells = kept
-        info["tampering"] = "; ".join(problems) or None
+        info["tampering"] = _summarize(problems) or None
         if problems:
             info["failure"] = TAMPERING
         return nb, resources
+
+
+def _summarize(problems: list[str]) -> str:
+    """'numpy.allclose changed (first seen before test_x)' once per change, not once per check."""
+    seen: dict[str, str] = {}
+    for problem in problems:
+        what, _, where = problem.partition(" before ")
+        for item in what.split(", "):
+            seen.setdefault(item, where)
+    return "; ".join(f"{item} changed" + (f" (first seen before {where})" if where else "")
+                     for item, where in seen.items())
 
 
 class ZeroUnrunTests(NbGraderPreprocessor):
