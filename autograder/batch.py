@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.collect import Submission, collect
+from autograder.collect import Submission, collect, detect_layout
 from autograder.course import REPO_ROOT, existing_assignments, load_config
 from autograder.pipeline import NotebookResult, NotebookTask, grade_notebook
 from autograder.record import (
@@ -77,6 +77,7 @@ def _run(task: NotebookTask) -> NotebookResult:
 def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
     """Grade every submission under `source`; return one summary dict per submission."""
     root, work = Path(options.root), Path(options.work)
+    detect_layout(Path(source))  # refuse a wrong folder before any set-up
     sandbox = make_sandbox(options)
     assignments = options.assignments or existing_assignments(root)
     if not assignments:

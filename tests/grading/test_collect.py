@@ -81,3 +81,14 @@ def test_wrong_assignment_missing_and_not_a_notebook_are_named(tmp_path):
     assert "02-chain-rule" in subs[("ada", "01-derivatives")].problems["derivatives"]
     assert subs[("bob", "01-derivatives")].problems["derivatives"].startswith("not a notebook")
     assert subs[("cy", "01-derivatives")].problems["derivatives"].startswith("missing notebook")
+
+
+def test_grade_command_refuses_a_wrong_folder_with_exit_code_2(tmp_path):
+    import subprocess
+    import sys
+
+    _write(tmp_path / "loose" / "derivatives.ipynb")
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "loose"),
+                           "--root", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "is not a submissions folder" in done.stderr and "zip" in done.stderr
