@@ -68,13 +68,25 @@ _RUN_ONE_BY_ONE = """async ([path, index]) => {
   }
 }"""
 
-_CLOSE = """async (path) => {
+# Closes the notebook without saving; its kernel shuts down in the background.
+_CLOSE = """(path) => {
   const widget = window.__notebooks[path];
   if (!widget) return;
-  await widget.sessionContext.shutdown();
+  const session = widget.sessionContext.session;
   widget.context.model.dirty = false;
   widget.dispose();
   delete window.__notebooks[path];
+  if (session) window.jupyterapp.serviceManager.sessions.shutdown(session.id);
+}"""
+
+# Runs one cell (selects it; "Run Selected Cell") and resolves when it has finished.
+_RUN_CELL = """async ([path, index]) => {
+  const app = window.jupyterapp;
+  const widget = window.__notebooks[path];
+  app.shell.activateById(widget.id);
+  widget.content.mode = 'command';
+  widget.content.activeCellIndex = index;
+  return await app.commands.execute('notebook:run-cell');
 }"""
 
 
@@ -184,8 +196,12 @@ class LabPage:
     def cells(self, path: str) -> list[Cell]:
         return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
 
-    def run_all(self, path: str) -> Run:
-        """Run All, then carry on past errors as a student does.
+    def run_cell(self, path: str, index: int) -> None:
+        self.page.evaluate(_RUN_CELL, [path, index])
+        self.wait_idle(path)
+
+    def run_all(self, path: str, carry_on: bool = True) -> Run:
+        """Run All, then (if carry_on) carry on past errors as a student does.
 
         JupyterLab's Run All sends every cell at once with stop_on_error, so the kernel drops
         the cells queued behind the first error (those that reach it late still run, out of
@@ -195,8 +211,10 @@ class LabPage:
         self.wait_idle(path)
         cells = self.cells(path)
         errors = [c.index for c in cells if c.errors]
-        if not errors or not any(c.index > errors[0] for c in Run(cells).unexecuted_code()):
+        if not errors:
             return Run(cells)
+        if not carry_on or not any(c.index > errors[0] for c in Run(cells).unexecuted_code()):
+            return Run(cells, stopped_at=errors[0])
         self.page.evaluate(_RUN_ONE_BY_ONE, [path, errors[0] + 1])
         self.wait_idle(path)
         return Run(self.cells(path), stopped_at=errors[0])

@@ -26,6 +26,7 @@ MASTERS = sorted(ROOT.glob("solutions/[0-9][0-9]-*/*.ipynb"))
 WIDGET_NOTEBOOK = "course/01-derivatives/derivatives.ipynb"
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PLOTS = re.compile(r"\bplt\.(show|subplots|figure|plot)\(")
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
@@ -95,6 +96,12 @@ def test_release_shows_only_the_stubs_under_their_guidance(lab, path, artifacts)
             assert lab.shows(shown), f"{path}: cell {cell.index}'s error is not on the page"
             assert "NotImplementedError" in shown.first.inner_text()
 
+        for cell in cells:
+            if cell.type == "code" and not cell.errors and PLOTS.search(cell.source):
+                assert cell.images() and lab.shows(lab.cell(panel, cell.index).locator("img")), (
+                    f"{path}: cell {cell.index} draws with pyplot but no plot shows on the page"
+                )
+
         for exercise in exercises:
             guidance = guidance_for(cells, exercise)
             assert guidance is not None, f"{path}: exercise {exercise.grade_id} has no text above"
@@ -122,7 +129,8 @@ def test_typing_the_answer_makes_the_visible_test_pass(lab, workspace, artifacts
     shutil.copy(workspace / release, workspace / path)
     panel = lab.open(path)
     try:
-        cells = lab.run_all(path).cells
+        # Run All stops at the first failing test; the first exercise is above it.
+        cells = lab.run_all(path, carry_on=False).cells
         exercise = next(c for c in cells if c.is_exercise and c.type == "code")
         test = next(c for c in cells[exercise.index + 1:] if c.is_graded_test)
         assert any(e["ename"] == "NotImplementedError" for e in test.errors), (
@@ -171,9 +179,15 @@ def test_step_slider_redraws_the_secant_plot(lab, artifacts):
     path = WIDGET_NOTEBOOK
     panel = lab.open(path)
     try:
-        lab.run_all(path)
+        # Run All stops at the first exercise's test; then run on, cell by cell, until the
+        # step slider is on the page.
+        run = lab.run_all(path, carry_on=False)
         step_slider = lab.page.locator(".widget-slider", has_text="step")
         widget = panel.locator(".widget-vbox", has=step_slider).last
+        for cell in run.unexecuted_code():
+            if panel.locator(".widget-slider", has_text="step").count():
+                break
+            lab.run_cell(path, cell.index)
         slider = widget.locator(".widget-slider", has_text="step").first
         assert lab.shows(slider), f"{path}: no 'step' slider on the page"
         image = widget.locator(".widget-output img").first
