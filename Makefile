@@ -16,6 +16,7 @@ help:
 	@echo "make lab       start JupyterLab on course/ for students"
 	@echo "make release   regenerate course/ from solutions/ with nbgrader"
 	@echo "make bench     run the benchmarks and write output/bench/*.md"
+	@echo "make gradescope  build output/gradescope/autograder.zip from the current release"
 	@echo "make clean     remove the environment, work folders and outputs"
 
 $(STAMP): pyproject.toml
