@@ -10,6 +10,9 @@ import pytest
 from autodiff import forward, reverse
 from autodiff.numerical import numerical_gradient, numerical_jacobian
 from autodiff.reverse import AutogradValue
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
@@ -20,8 +23,6 @@ from tests.autodiff.autodiff_strategies import (
     programs,
     run_program,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @st.composite

@@ -14,9 +14,10 @@ from autodiff.numerical import (
     numerical_jacobian,
     relative_error,
 )
-from tests.autodiff.autodiff_strategies import assert_close
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.autodiff.autodiff_strategies import assert_close
 
 
 @given(st.floats(-5, 5))

@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 from autodiff import forward, reverse
 from autodiff.numerical import central_difference
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
@@ -22,8 +25,6 @@ from tests.autodiff.autodiff_strategies import (
     programs,
     run_program,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 ENGINES = {"forward": forward, "reverse": reverse}
 

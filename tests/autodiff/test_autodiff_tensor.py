@@ -10,6 +10,9 @@ import pytest
 from autodiff import tensor
 from autodiff.numerical import numerical_gradient
 from autodiff.tensor import Tensor
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.autodiff.autodiff_strategies import (
     EXACT_ATOL,
     EXACT_RTOL,
@@ -19,8 +22,6 @@ from tests.autodiff.autodiff_strategies import (
     assert_close,
     op_array_inputs,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def check_vjp(f_tensor, f_numpy, inputs, seed=0, what=""):
