@@ -83,10 +83,12 @@ class AutogradValue(Operators):
 
         Parents that are constants (not AutogradValues) are skipped.
         """
+        grad = self.grad
         local_grads = self.grads(*self.parent_values)
-        for parent, local in zip(self.parents, local_grads):
+        # zip stops after the first input of a one-input op (one local derivative)
+        for parent, local in zip((self._input0, self._input1), local_grads):
             if isinstance(parent, AutogradValue):
-                parent.grad = parent.grad + self.grad * local
+                parent.grad = parent.grad + grad * local
 
     def topological_order(self) -> list[AutogradValue]:
         """Every node this one depends on (itself included), each after all of its parents.
@@ -94,20 +96,18 @@ class AutogradValue(Operators):
         Iterative depth-first search, so a chain of any length works (no recursion limit).
         """
         order: list[AutogradValue] = []
-        visited: set[int] = set()
+        visited: set[AutogradValue] = set()  # nodes hash by identity
         stack: list[tuple[AutogradValue, bool]] = [(self, False)]
         while stack:
             node, parents_done = stack.pop()
             if parents_done:
                 order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in (node._input0, node._input1):  # node.parents, without a tuple
-                if isinstance(parent, AutogradValue) and id(parent) not in visited:
-                    stack.append((parent, False))
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                for parent in (node._input0, node._input1):  # node.parents, without a tuple
+                    if isinstance(parent, AutogradValue) and parent not in visited:
+                        stack.append((parent, False))
         return order
 
     def backward(self, gradient: Any = None) -> None:

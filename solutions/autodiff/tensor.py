@@ -32,9 +32,11 @@ def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     """Sum g (shape of a broadcast result) down to `shape`: the vjp of broadcasting."""
     if g.shape == shape:
         return g
-    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    return g.sum(axis=axes, keepdims=True) if axes else g
+    leading = g.ndim - len(shape)  # axes that broadcasting added in front
+    if g.shape[leading:] == shape:  # e.g. a bias (k,) added to a batch (n, k)
+        return g.sum(axis=0) if leading == 1 else g.sum(axis=tuple(range(leading)))
+    stretched = tuple(leading + i for i, n in enumerate(shape) if n == 1)  # size 1, stretched
+    return g.sum(axis=tuple(range(leading)) + stretched).reshape(shape)
 
 
 class Tensor(Operators):
@@ -93,15 +95,17 @@ class Tensor(Operators):
 
     def topological_order(self) -> list[Tensor]:
         """Every tensor that needs a gradient and that this one depends on, parents first."""
-        found = {id(self): self}
-        stack = [self]
+        # Keyed by creation number: a unique id, and sorting the keys is a topological order.
+        found = {self.created: self}
+        stack = [self] if self.parents else []
         while stack:
-            for parent in stack.pop().parents:
-                if isinstance(parent, Tensor) and parent.requires_grad \
-                        and id(parent) not in found:
-                    found[id(parent)] = parent
-                    stack.append(parent)
-        return sorted(found.values(), key=_creation_number)
+            node = stack.pop()
+            for parent, needed in zip(node.parents, node.needs):
+                if needed and parent.created not in found:
+                    found[parent.created] = parent
+                    if parent.parents:  # a leaf has nothing to visit
+                        stack.append(parent)
+        return [found[number] for number in sorted(found)]
 
     def backward(self, gradient: Any = None) -> None:
         """Fill .grad = dself/dnode on every tensor of the graph that requires a gradient.
@@ -115,18 +119,14 @@ class Tensor(Operators):
         order = self.topological_order()
         for node in order:
             node.grad = None
-        self.grad = (np.ones(self.data.shape) if gradient is None
-                     else np.broadcast_to(np.asarray(gradient, np.float64), self.shape).copy())
+        seed = np.array(1.0 if gradient is None else gradient, dtype=np.float64)  # a copy
+        self.grad = seed if seed.shape == self.shape else np.broadcast_to(seed, self.shape).copy()
         for node in reversed(order):
             if node.parents and node.grad is not None:
                 node.backward_pass()
 
     def backward_pass(self) -> None:
         """Add this op's vjp for each input into that input's .grad."""
-
-
-def _creation_number(t: Tensor) -> int:
-    return t.created
 
 
 class Op(Tensor):
@@ -167,7 +167,7 @@ class Op(Tensor):
                     # a leaf's .grad is the user's: give it its own array, never a view of (or
                     # the very) upstream gradient another tensor also holds
                     parent.grad = g.copy() if not parent.parents and (
-                        g is self.grad or not g.flags.owndata) else g
+                        g is self.grad or g.base is not None) else g
                 else:
                     parent.grad = parent.grad + g
 
@@ -440,20 +440,20 @@ class _softmax_cross_entropy(Op):
     """L = mean_i -log softmax(S_i)[y_i] for logits S (n, k) and integer labels y (n,);
     dS = g (softmax(S) - onehot(y)) / n."""
 
-    __slots__ = ("probabilities",)
+    __slots__ = ("probabilities", "rows")
 
     def func(self, scores: Array, labels: Array) -> Array:
         shifted = scores - scores.max(axis=1, keepdims=True)
         exps = np.exp(shifted)
         sums = exps.sum(axis=1, keepdims=True)
         self.probabilities = exps / sums
-        rows = np.arange(len(labels))
-        return (np.log(sums[:, 0]) - shifted[rows, labels]).sum() / len(labels)
+        self.rows = np.arange(len(labels))
+        return (np.log(sums[:, 0]) - shifted[self.rows, labels]).sum() / len(labels)
 
     def vjp(self, g: Array, scores: Array, labels: Array) -> tuple[Array, None]:
-        d = self.probabilities.copy()
-        d[np.arange(len(labels)), labels] -= 1.0
-        d *= g / len(labels)
+        scale = g / len(labels)
+        d = self.probabilities * scale
+        d[self.rows, labels] -= scale  # the onehot(y) term
         return d, None
 
 
