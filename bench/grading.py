@@ -108,6 +108,9 @@ def main(students: int = 20, workers: int = 0) -> str:
                 splits.setdefault("whole notebook (one worker)", []).append(nb["seconds"])
         errors = [f"{r['student']}/{r['assignment']}: {r['outcome']}" for r in kit_rows
                   if r["outcome"] != "graded"]
+        slowest = sorted(((nb["seconds"], f"{r['student']}/{r['assignment']}", nb["timings"])
+                          for r in kit_rows for nb in r["detail"]["notebooks"].values()),
+                         key=lambda t: t[0], reverse=True)[:3]
     load_after = os.getloadavg()
 
     plain_total = sum(r[2] for r in rows)
@@ -139,6 +142,9 @@ def main(students: int = 20, workers: int = 0) -> str:
     for step, values in splits.items():
         lines.append(f"| {step} | {statistics.median(values):.2f} | "
                      f"{statistics.fmean(values):.2f} |")
+    lines += ["", "Slowest kit notebooks: " + "; ".join(
+        f"{who} {seconds:.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in t.items())})"
+        for seconds, who, t in slowest)]
     lines += ["", f"Load average before/after: {load_before[0]:.1f} / {load_after[0]:.1f} "
               "(other work on the machine slows both engines alike)."]
     return "\n".join(lines) + "\n"
