@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from coursekit.chain_rule_checks import check_backward, random_point
 from coursekit.checks import CheckFailure
 

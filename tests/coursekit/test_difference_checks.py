@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from coursekit.checks import CheckFailure
 from coursekit.difference_checks import (
     check_central_difference,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from coursekit.checks import CheckFailure
 from coursekit.forward_checks import (
     check_expression,

@@ -6,9 +6,9 @@ run here against the checks directly in a namespace holding the notebook's base 
 
 import numpy as np
 import pytest
-
 from coursekit import graph_checks as gc
 from coursekit.checks import CheckFailure
+
 from tests.notebooks.variants.v04_reverse_mode import EXERCISES
 
 BASE_CLASS = '''
