@@ -47,14 +47,15 @@ class Submission:
     folder: Path  # work/submitted/<student>/<assignment>
     notebooks: dict[str, Path | None] = field(default_factory=dict)  # notebook id -> file
     problems: dict[str, str] = field(default_factory=dict)  # notebook id -> named error + why
+    masters_digest: str = ""  # the masters it is graded against
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.student, self.assignment)
 
     def digest(self) -> str:
-        """Content hash of what was submitted (a changed submission is graded again)."""
-        h = hashlib.sha256()
+        """Hash of what was submitted and the masters (either changing means grading again)."""
+        h = hashlib.sha256(self.masters_digest.encode())
         for name in sorted(self.notebooks):
             path = self.notebooks[name]
             h.update(name.encode())

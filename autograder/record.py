@@ -7,6 +7,7 @@ recorded (and skipped on the rerun) or not recorded at all (and graded on the re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SAWarning
 from autograder.course import load_config
 
 LEDGER = "autograder_ledger"
+MASTERS = "autograder_masters"
 
 
 def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
@@ -37,6 +39,7 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
     config = load_config(root, work)
     db_url = config.CourseDirectory.db_url
     todo = [a for a in assignments if not _known(db_url, a, root)]
+    _ensure_tables(db_url)
     if todo:
         with tempfile.TemporaryDirectory(dir=work) as scratch:
             config.CourseDirectory.release_directory = scratch
@@ -48,27 +51,51 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
                         f"nbgrader could not load the masters of {assignment} from "
                         f"{root / 'solutions' / assignment} into the gradebook:\n"
                         f"{result.get('log') or result.get('error')}")
+        with Gradebook(db_url) as gb:
+            for assignment in todo:
+                gb.db.execute(text(f"DELETE FROM {MASTERS} WHERE assignment = :a"),
+                              {"a": assignment})
+                gb.db.execute(text(f"INSERT INTO {MASTERS} (assignment, digest) VALUES "
+                                   "(:a, :d)"), {"a": assignment, "d": masters_digest(root,
+                                                                                    assignment)})
+            gb.db.commit()
+    return db_url
+
+
+def _ensure_tables(db_url: str) -> None:
     with Gradebook(db_url) as gb:
         gb.db.execute(text(
             f"CREATE TABLE IF NOT EXISTS {LEDGER} (student VARCHAR(128) NOT NULL, "
             "assignment VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
             "outcome TEXT NOT NULL, detail TEXT NOT NULL, graded_at VARCHAR(40) NOT NULL, "
             "PRIMARY KEY (student, assignment))"))
+        gb.db.execute(text(
+            f"CREATE TABLE IF NOT EXISTS {MASTERS} (assignment VARCHAR(128) PRIMARY KEY, "
+            "digest VARCHAR(64) NOT NULL)"))
         gb.db.commit()
-    return db_url
+
+
+def masters_digest(root: Path, assignment: str) -> str:
+    h = hashlib.sha256()
+    for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def _known(db_url: str, assignment: str, root: Path) -> bool:
-    """The gradebook has this assignment with exactly the notebooks in solutions/."""
-    masters = sorted(p.stem for p in (root / "solutions" / assignment).glob("*.ipynb"))
-    if not db_url.startswith("sqlite:///") or not Path(db_url[10:]).exists():
+    """The gradebook holds this assignment's masters as they are now in solutions/."""
+    if db_url.startswith("sqlite:///") and not Path(db_url[10:]).exists():
         return False
+    _ensure_tables(db_url)
     with Gradebook(db_url) as gb:
         try:
-            found = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+            gb.find_assignment(assignment)
         except MissingEntry:
             return False
-    return found == masters
+        row = gb.db.execute(text(f"SELECT digest FROM {MASTERS} WHERE assignment = :a"),
+                            {"a": assignment}).fetchone()
+    return row is not None and row[0] == masters_digest(root, assignment)
 
 
 def catalogue(db_url: str, assignments: list[str]) -> dict[str, list[str]]:
