@@ -99,9 +99,11 @@ class SandboxedExecute(Execute):
     def create_kernel_manager(self):
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3",
                                          sandbox=self.sandbox, config=self.config)
+        self._sandbox_km = self.km  # nbclient forgets self.km when it cleans up
         return self.km
 
     def preprocess(self, nb, resources=None, km=None):
+        self._sandbox_km = None
         self._started = time.monotonic()
         self._ready = None
         self._deadline = self._started + self.wall_clock
@@ -121,8 +123,8 @@ class SandboxedExecute(Execute):
             ready = self._ready or done
             state(self.resources)["timings"] = {"kernel start": ready - self._started,
                                                 "cells + kernel stop": done - ready}
-            if self.km is not None:
-                self.km.remove_runtime()
+            if self._sandbox_km is not None:
+                self._sandbox_km.remove_runtime()
 
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()
