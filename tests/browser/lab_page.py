@@ -1,7 +1,7 @@
 """Drive one JupyterLab page the way a student does, and read back what it shows.
 
 Notebooks are opened and run through JupyterLab's own commands (`docmanager:open`,
-`notebook:run-all-cells`, `notebook:run-all-below`) via `window.jupyterapp`, which the test
+`notebook:run-all-cells`) via `window.jupyterapp`, which the test
 server exposes. Edits go through the cell's CodeMirror editor with the keyboard. What a test
 asserts on is read from the page: the rendered cells and outputs, and the notebook model
 behind them (execution counts, output types), which is what the page renders.
@@ -38,34 +38,35 @@ _SETTLED = """(path) => {
     c => c.model.type !== 'code' || c.model.executionState !== 'running');
 }"""
 
-# One entry per cell: type, execution count, outputs as plain JSON, nbgrader metadata.
+# One entry per cell: type, execution count, outputs as plain JSON, nbgrader metadata, tags.
 _CELLS = """(path) => window.__notebooks[path].content.widgets.map(c => ({
   type: c.model.type,
   source: c.model.sharedModel.getSource(),
   count: c.model.type === 'code' ? c.model.executionCount : null,
   outputs: c.model.type === 'code' ? c.model.outputs.toJSON() : [],
   nbgrader: c.model.getMetadata('nbgrader') || null,
+  tags: c.model.getMetadata('tags') || [],
   rendered: c.model.type === 'markdown' ? c.rendered : null,
 }))"""
 
-# Runs the whole notebook with the "Run All" command; resolves when the run has finished.
-_RUN_ALL = """async (path) => {
-  const app = window.jupyterapp;
-  app.shell.activateById(window.__notebooks[path].id);
-  return await app.commands.execute('notebook:run-all-cells');
-}"""
-
-# Runs the cells from `index` to the end one at a time, each after the previous one has
-# finished (Shift+Enter, Shift+Enter, ...), so an error does not stop the cells below it.
-_RUN_ONE_BY_ONE = """async ([path, index]) => {
+# Runs the whole notebook with the "Run All" command; resolves when every cell's request
+# has its reply. Run All sends every cell at once and its command resolves at the first
+# error reply, while the cells below a cell tagged raises-exception are still running (their
+# state already reset to idle), so the kernel status alone cannot tell when the run is over.
+_RUN_ALL = """async ([path, timeoutMs]) => {
   const app = window.jupyterapp;
   const widget = window.__notebooks[path];
   app.shell.activateById(widget.id);
-  widget.content.mode = 'command';
-  for (let i = index; i < widget.content.widgets.length; i++) {
-    widget.content.activeCellIndex = i;
-    await app.commands.execute('notebook:run-cell');
-  }
+  await app.commands.execute('notebook:run-all-cells');
+  const replies = widget.content.widgets
+    .filter(c => c.model.type === 'code' && c.outputArea.future)
+    .map(c => c.outputArea.future.done.catch(() => null));
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Run All of ${path}: no reply from every cell `
+      + `within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try { await Promise.race([Promise.all(replies), late]); } finally { clearTimeout(timer); }
 }"""
 
 # Closes the notebook without saving; its kernel shuts down in the background.
@@ -79,15 +80,6 @@ _CLOSE = """(path) => {
   if (session) window.jupyterapp.serviceManager.sessions.shutdown(session.id);
 }"""
 
-# Runs one cell (selects it; "Run Selected Cell") and resolves when it has finished.
-_RUN_CELL = """async ([path, index]) => {
-  const app = window.jupyterapp;
-  const widget = window.__notebooks[path];
-  app.shell.activateById(widget.id);
-  widget.content.mode = 'command';
-  widget.content.activeCellIndex = index;
-  return await app.commands.execute('notebook:run-cell');
-}"""
 
 
 @dataclass
@@ -100,6 +92,7 @@ class Cell:
     count: int | None
     outputs: list[dict]
     nbgrader: dict | None
+    tags: list[str]
     rendered: bool | None
 
     @property
@@ -115,6 +108,11 @@ class Cell:
     def is_graded_test(self) -> bool:
         meta = self.nbgrader or {}
         return self.type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+    @property
+    def raises_exception(self) -> bool:
+        """Tagged `raises-exception`: JupyterLab's Run All goes on past its error."""
+        return "raises-exception" in self.tags
 
     @property
     def errors(self) -> list[dict]:
@@ -134,11 +132,9 @@ class Cell:
 
 @dataclass
 class Run:
-    """What a student sees after running a notebook: its cells, and the cell whose error
-    stopped "Run All" (None if it ran through)."""
+    """What a student sees after running a notebook: its cells."""
 
     cells: list[Cell]
-    stopped_at: int | None = None
 
     def unexecuted_code(self) -> list[Cell]:
         return [c for c in self.cells if c.type == "code" and c.source.strip() and c.count is None]
@@ -196,28 +192,16 @@ class LabPage:
     def cells(self, path: str) -> list[Cell]:
         return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
 
-    def run_cell(self, path: str, index: int) -> None:
-        self.page.evaluate(_RUN_CELL, [path, index])
-        self.wait_idle(path)
+    def run_all(self, path: str) -> Run:
+        """JupyterLab's own Run All, as a student clicks it; returns once every cell is done.
 
-    def run_all(self, path: str, carry_on: bool = True) -> Run:
-        """Run All, then (if carry_on) carry on past errors as a student does.
-
-        JupyterLab's Run All sends every cell at once with stop_on_error, so the kernel drops
-        the cells queued behind the first error (those that reach it late still run, out of
-        order). A student who has read the error runs the rest cell by cell; so does this.
+        Run All sends every cell at once. A cell tagged `raises-exception` is sent with
+        stop_on_error false, so the run goes on past its error; an error anywhere else makes
+        the kernel drop every cell queued below it, which then never runs.
         """
-        self.page.evaluate(_RUN_ALL, path)
+        self.page.evaluate(_RUN_ALL, [path, KERNEL_TIMEOUT_MS])
         self.wait_idle(path)
-        cells = self.cells(path)
-        errors = [c.index for c in cells if c.errors]
-        if not errors:
-            return Run(cells)
-        if not carry_on or not any(c.index > errors[0] for c in Run(cells).unexecuted_code()):
-            return Run(cells, stopped_at=errors[0])
-        self.page.evaluate(_RUN_ONE_BY_ONE, [path, errors[0] + 1])
-        self.wait_idle(path)
-        return Run(self.cells(path), stopped_at=errors[0])
+        return Run(self.cells(path))
 
     # --- what the page shows ---------------------------------------------------------------
 

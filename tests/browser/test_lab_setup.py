@@ -66,3 +66,33 @@ def test_widgets_plots_maths_and_validate_work_in_the_lab(lab, tiny_notebook, ar
         lab.page.screenshot(path=artifacts / "lab-setup.png")
     finally:
         lab.close(tiny_notebook)
+
+
+RUN_ON_PATH = "lab-setup/run-all-past-errors.ipynb"
+
+
+def test_run_all_goes_on_past_an_error_only_in_a_cell_tagged_raises_exception(lab, workspace):
+    """What the release notebooks rely on: JupyterLab sends a raises-exception cell with
+    stop_on_error false, so Run All goes on past it; any other error drops the cells below."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3", "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell("raise NotImplementedError()"),
+        nbformat.v4.new_code_cell("after_tagged = 1"),
+        nbformat.v4.new_code_cell("raise NotImplementedError()"),
+        nbformat.v4.new_code_cell("after_untagged = 1"),
+    ]
+    nb.cells[0].metadata["tags"] = ["raises-exception"]
+    path = workspace / RUN_ON_PATH
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(nb, path)
+    lab.open(RUN_ON_PATH)
+    try:
+        cells = lab.run_all(RUN_ON_PATH).cells
+        assert [bool(c.errors) for c in cells] == [True, False, True, False], cells
+        assert cells[1].count is not None, "Run All stopped at the tagged cell's error"
+        assert cells[3].count is None, "Run All went on past an untagged error"
+    finally:
+        lab.close(RUN_ON_PATH)

@@ -1,10 +1,11 @@
 """The student's path through the course in a real JupyterLab, in a real browser.
 
-Every release notebook is opened and run with "Run All"; a failing cell stops JupyterLab's
-run (the kernel drops the queued cells), so the run goes on from the next cell as a student
-would. The only errors on the page may be the exercises' NotImplementedError stubs, each
-under its rendered guidance. A correct answer typed into an exercise makes its visible test
-pass; the step slider of 01-derivatives redraws its plot; every master passes every test.
+Every release notebook is opened and run with JupyterLab's own "Run All", as a student's
+first step. The cells that raise with the stubs are tagged `raises-exception`, so the run goes
+on past them: every cell runs, in order, and the only errors on the page are the exercises'
+NotImplementedError stubs, each under its rendered guidance. A correct answer typed into an
+exercise makes its visible test pass; the step slider of 01-derivatives, below the first
+exercise, renders after Run All and redraws its plot; every master passes every test.
 Screenshots of each notebook's first screen and of the widget go to output/browser/.
 """
 
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 RELEASES = sorted(ROOT.glob("course/[0-9][0-9]-*/*.ipynb"))
 MASTERS = sorted(ROOT.glob("solutions/[0-9][0-9]-*/*.ipynb"))
 WIDGET_NOTEBOOK = "course/01-derivatives/derivatives.ipynb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PLOTS = re.compile(r"\bplt\.(show|subplots|figure|plot)\(")
@@ -78,8 +80,12 @@ def test_release_shows_only_the_stubs_under_their_guidance(lab, path, artifacts)
         run = lab.run_all(path)
         cells = run.cells
         assert not run.unexecuted_code(), (
-            f"{path}: cells never ran: {[c.index for c in run.unexecuted_code()]}"
+            f"{path}: Run All never ran cells {[c.index for c in run.unexecuted_code()]}; "
+            "an error in a cell not tagged raises-exception stops it: "
+            + "; ".join(describe(c) for c in run.error_cells() if not c.raises_exception)
         )
+        counts = [c.count for c in cells if c.count is not None]
+        assert counts == sorted(set(counts)), f"{path}: cells ran out of order: {counts}"
         unexpected = [c for c in cells if any(not is_stub_error(e) for e in c.errors)]
         assert not unexpected, (
             f"{path}: on a student's first run these cells fail with something other than "
@@ -91,6 +97,11 @@ def test_release_shows_only_the_stubs_under_their_guidance(lab, path, artifacts)
         assert exercises, f"{path} has no exercise cell"
         assert run.error_cells(), f"{path}: no stub raised; are the exercises released as stubs?"
 
+        tagged = [c.index for c in cells if c.raises_exception]
+        assert [c.index for c in run.error_cells()] == tagged, (
+            f"{path}: the cells tagged raises-exception {tagged} are not the cells that "
+            f"raised {[c.index for c in run.error_cells()]}"
+        )
         for cell in run.error_cells():
             shown = lab.cell(panel, cell.index).locator(STDERR_OUTPUT)
             assert lab.shows(shown), f"{path}: cell {cell.index}'s error is not on the page"
@@ -129,8 +140,8 @@ def test_typing_the_answer_makes_the_visible_test_pass(lab, workspace, artifacts
     shutil.copy(workspace / release, workspace / path)
     panel = lab.open(path)
     try:
-        # Run All stops at the first failing test; the first exercise is above it.
-        cells = lab.run_all(path, carry_on=False).cells
+        # Run All runs every cell; the first exercise's test fails with its stub.
+        cells = lab.run_all(path).cells
         exercise = next(c for c in cells if c.is_exercise and c.type == "code")
         test = next(c for c in cells[exercise.index + 1:] if c.is_graded_test)
         assert any(e["ename"] == "NotImplementedError" for e in test.errors), (
@@ -179,17 +190,22 @@ def test_step_slider_redraws_the_secant_plot(lab, artifacts):
     path = WIDGET_NOTEBOOK
     panel = lab.open(path)
     try:
-        # Run All stops at the first exercise's test; then run on, cell by cell, until the
-        # step slider is on the page.
-        run = lab.run_all(path, carry_on=False)
+        # The widget sits below the first exercise: Run All goes on past its stub error
+        # (the test cells are tagged raises-exception) and renders the widget.
+        run = lab.run_all(path)
+        assert not run.unexecuted_code(), (
+            f"{path}: Run All never ran cells {[c.index for c in run.unexecuted_code()]}"
+        )
         step_slider = lab.page.locator(".widget-slider", has_text="step")
         widget = panel.locator(".widget-vbox", has=step_slider).last
-        for cell in run.unexecuted_code():
-            if panel.locator(".widget-slider", has_text="step").count():
-                break
-            lab.run_cell(path, cell.index)
         slider = widget.locator(".widget-slider", has_text="step").first
-        assert lab.shows(slider), f"{path}: no 'step' slider on the page"
+        assert lab.shows(slider), f"{path}: no 'step' slider on the page after Run All"
+        shown_at = [c.index for c in run.cells if any(WIDGET_MIME in o.get("data", {})
+                                                      for o in c.outputs)]
+        assert shown_at and any(c.index < shown_at[0] for c in run.error_cells()), (
+            f"{path}: expected the widget (cells {shown_at}) below a stub error "
+            f"(cells {[c.index for c in run.error_cells()]}) to show that Run All went on"
+        )
         image = widget.locator(".widget-output img").first
         assert lab.shows(image), f"{path}: the slider's plot is not shown"
         readout = slider.locator(".widget-readout").first

@@ -1,4 +1,5 @@
-"""The student release: in step with the masters, no answers, and a first run that shows stubs."""
+"""The student release: in step with the masters, no answers, and a first run that shows
+the stubs and runs through them."""
 
 import filecmp
 import shutil
@@ -10,10 +11,22 @@ from tests.notebooks.kernel import RELEASES, ROOT, errors_of, execute, grade_id,
 
 pytestmark = pytest.mark.notebooks
 
+RAISES = "raises-exception"
 
-@pytest.mark.parametrize("path", RELEASES, ids=lambda p: p.parent.name)
-def test_release_notebook_fails_only_with_the_stubs(path):
-    nb = execute(path)
+
+@pytest.fixture(scope="module", params=[
+    # One xdist group per notebook, so both tests reading its run share one execution.
+    pytest.param(p, id=p.parent.name, marks=pytest.mark.xdist_group(f"release-{p.parent.name}"))
+    for p in RELEASES
+])
+def first_run(request):
+    """A release notebook as a student's first run leaves it: executed top to bottom, stubs
+    and all. Returns (path, executed notebook)."""
+    return request.param, execute(request.param)
+
+
+def test_release_notebook_fails_only_with_the_stubs(first_run):
+    path, nb = first_run
     errors = errors_of(nb)
     unexpected = [e for e in errors if e.ename != "NotImplementedError"]
     assert not unexpected, (
@@ -27,6 +40,32 @@ def test_release_notebook_fails_only_with_the_stubs(path):
                 f"{path.relative_to(ROOT)}: graded test {grade_id(cell)} passes with the stub "
                 "answer; a test must fail until the exercise is done"
             )
+
+
+def test_cells_that_raise_on_a_first_run_are_tagged_raises_exception(first_run):
+    """JupyterLab's Run All goes on past an error only in a cell tagged raises-exception (it
+    sends stop_on_error false for it); on any other error the kernel drops every queued cell
+    below. So exactly the cells that raise with the stubs carry the tag: a student's first
+    Run All shows every exercise's error and runs everything else."""
+    path, nb = first_run
+    raised = {e.index for e in errors_of(nb) if e.ename == "NotImplementedError"}
+    tagged = {i for i, c in enumerate(nb.cells) if RAISES in c.metadata.get("tags", [])}
+    master = path.relative_to(ROOT / "course")
+
+    def named(indices):
+        return [f"cell {i} ({grade_id(nb.cells[i]) or 'no grade_id'})" for i in sorted(indices)]
+
+    assert not raised - tagged, (
+        f"{path.relative_to(ROOT)}: these cells raise NotImplementedError on a first run but "
+        f"are not tagged {RAISES!r}, so Run All stops at them: {named(raised - tagged)}; tag "
+        f"them in solutions/{master.as_posix()} and run `make release`"
+    )
+    assert not tagged - raised, (
+        f"{path.relative_to(ROOT)}: these cells are tagged {RAISES!r} but run cleanly on a "
+        f"first run, so an unexpected error there would not stop Run All: "
+        f"{named(tagged - raised)}; untag them in solutions/{master.as_posix()} and run "
+        "`make release`"
+    )
 
 
 @pytest.mark.parametrize("path", RELEASES, ids=lambda p: p.parent.name)
