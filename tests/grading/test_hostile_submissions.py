@@ -12,7 +12,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from fixture_course import (
+
+from autograder.batch import BatchOptions, grade_batch
+from autograder.course import REPO_ROOT
+from autograder.sandbox import Limits, bwrap_works
+from tests.grading.fixture_course import (
     ASSIGNMENT,
     CUBE,
     FULL_MARKS,
@@ -25,10 +29,6 @@ from fixture_course import (
     release_notebook,
     write_submission,
 )
-
-from autograder.batch import BatchOptions, grade_batch
-from autograder.course import REPO_ROOT
-from autograder.sandbox import Limits, bwrap_works
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-hostile")]
 

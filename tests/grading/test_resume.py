@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from fixture_course import ASSIGNMENT, FULL_MARKS, fill, make_course, write_submission
+
+from tests.grading.fixture_course import ASSIGNMENT, FULL_MARKS, fill, make_course, write_submission
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-resume")]
 
