@@ -15,7 +15,7 @@ help:
 	@echo "make test      run the whole test suite (sets everything up first)"
 	@echo "make lab       start JupyterLab on course/ for students"
 	@echo "make release   regenerate course/ from solutions/ with nbgrader"
-	@echo "make bench     run the benchmarks and write output/bench/*.md"
+	@echo "make bench     run the benchmarks (BENCH=autodiff or BENCH=grading for one) into output/bench/"
 	@echo "make gradescope  build output/gradescope/autograder.zip from the current release"
 	@echo "make clean     remove the environment, work folders and outputs"
 
@@ -46,7 +46,7 @@ release: setup
 	$(RUN) $(BIN)/python -m autograder release
 
 bench: setup
-	$(RUN) $(BIN)/python -m bench
+	$(RUN) $(BIN)/python -m bench $(BENCH)
 
 gradescope: setup
 	$(RUN) $(BIN)/python -m autograder gradescope
