@@ -188,8 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions in parallel, in a sandbox",
         description="Grade every submission in SUBMISSIONS: nbgrader's submitted/<student>/"
-                    "<assignment>/ folders, a folder of <student>.zip files, or a folder of "
-                    "per-student repository clones. Reruns skip what is already graded.")
+                    "<assignment>/ folders, a folder of <student>.zip files, a folder of "
+                    "per-student repository clones, or nbgrader's exchange (its inbound/, course "
+                    "or root folder; latest submission wins). Reruns skip what is already graded.")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
     grade.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
     grade.add_argument("--timeout", type=int, default=120,

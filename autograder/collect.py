@@ -1,12 +1,17 @@
 """Collect: turn a folder of submissions into nbgrader's `submitted/<student>/<assignment>/` layout.
 
-Three layouts are accepted:
+Four layouts are accepted:
 
 1. nbgrader's: `SUBMISSIONS/[submitted/]<student>/<assignment>/<notebook>.ipynb`;
 2. one zip file per student: `SUBMISSIONS/<student>.zip` (notebooks anywhere inside, placed by
    their `<assignment>/` folder or, failing that, by their name);
 3. one repository clone per student (GitHub Classroom): `SUBMISSIONS/<student>/.git` with the
-   notebooks under `<assignment>/` or `course/<assignment>/`.
+   notebooks under `<assignment>/` or `course/<assignment>/`;
+4. nbgrader's exchange (students pressed "Submit" on JupyterHub): `<exchange root>/<course_id>/
+   inbound/<student>+<assignment>+<timestamp>[+<random>]/<notebook>.ipynb`, given as the
+   `inbound/` folder, the course folder or the exchange root (one course). Folder names are read as
+   nbgrader 0.9's `nbgrader collect` reads them, and as there the latest submission of each student
+   and assignment wins.
 
 Anything else is refused with `LayoutError`, whose message names these layouts.
 """
@@ -16,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import sys
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 MISSING = "missing notebook"
@@ -29,7 +36,11 @@ LAYOUTS = (
     "nbgrader's submitted/<student>/<assignment>/<notebook>.ipynb folders",
     "a folder of per-student zip files (<student>.zip)",
     "a folder of per-student repository clones (<student>/.git, notebooks under <assignment>/)",
+    "nbgrader's exchange inbound/<student>+<assignment>+<timestamp>[+<random>]/ folders (the "
+    "course's inbound/ folder, the course folder or the exchange root)",
 )
+EXCHANGE_NAME = "<student>+<assignment>+<timestamp>[+<random>]"
+EXCHANGE_RANDOM = re.compile(r"^[A-Za-z0-9_-]{12}$")  # nbgrader: urlsafe base64 of 9 random bytes
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 
@@ -64,8 +75,102 @@ class Submission:
         return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class ExchangeSubmission:
+    """One folder of nbgrader's exchange inbound/: one press of "Submit"."""
+
+    student: str
+    assignment: str
+    timestamp: str  # as nbgrader wrote it, e.g. "2025-03-01 12:00:00.123456 UTC"
+    when: datetime  # naive UTC datetime, nbgrader's parse_utc of `timestamp`
+    path: Path
+
+
+def parse_exchange_name(path: Path) -> ExchangeSubmission:
+    """Split an inbound folder's name the way nbgrader's exchange builds and reads it.
+
+    `nbgrader submit` names the folder `'{}+{}+{}+{}'.format(student, assignment, timestamp,
+    random)` (the random part only with `ExchangeSubmit.add_random_string`, the default), and
+    `nbgrader collect` reads it back with `rsplit('+', 3)` and `parse_utc(parts[2])`. Here a name
+    without the random part is accepted too, and a student id may hold '+'.
+    """
+    from nbgrader.utils import parse_utc  # nbgrader's own reading of its timestamps
+
+    name = path.name
+    parts = name.rsplit("+", 3)
+    candidates = []
+    if len(parts) == 4 and EXCHANGE_RANDOM.match(parts[3]):
+        candidates.append(parts[:3])  # with the random suffix
+    if len(parts) >= 3:
+        candidates.append(name.rsplit("+", 2))  # without it
+    for student, assignment, timestamp in candidates:
+        if not (student and assignment and timestamp):
+            continue
+        try:
+            when = parse_utc(timestamp)
+        except Exception:  # dateutil's ParserError, an unknown zone, an impossible date
+            continue
+        return ExchangeSubmission(student, assignment, timestamp, when, path)
+    raise LayoutError(
+        f"{path}: '{name}' is not an nbgrader exchange submission folder name; `nbgrader submit` "
+        f"names them {EXCHANGE_NAME}, e.g. 'ada+01-derivatives+2025-03-01 12:00:00.123456 "
+        "UTC+Xy3_ab-CdEfG'. Rename or remove that folder and grade again.")
+
+
+def exchange_submissions(inbound: Path) -> tuple[list[ExchangeSubmission], dict]:
+    """The latest submission of each student and assignment in `inbound`, as `nbgrader collect`.
+
+    Returns (latest submissions sorted by student and assignment, {(student, assignment):
+    number of older submissions skipped}).
+    """
+    groups: dict[tuple[str, str], list[ExchangeSubmission]] = {}
+    for entry in sorted(inbound.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            raise LayoutError(f"{entry}: a file in nbgrader's exchange inbound folder, where only "
+                              f"{EXCHANGE_NAME} folders belong; remove it and grade again.")
+        record = parse_exchange_name(entry)
+        _student_id(record.student, entry)
+        groups.setdefault((record.student, record.assignment), []).append(record)
+    latest, older = [], {}
+    for key, records in sorted(groups.items()):
+        records.sort(key=lambda r: (r.when, r.path.name))
+        latest.append(records[-1])
+        if len(records) > 1:
+            older[key] = len(records) - 1
+    return latest, older
+
+
+def _exchange_inbound(folder: Path) -> Path | None:
+    """nbgrader's exchange inbound folder at or just under `folder` (inbound/, course, root)."""
+    if folder.name == "inbound":
+        candidates = [folder]
+    elif (folder / "inbound").is_dir():
+        candidates = [folder / "inbound"]
+    else:
+        candidates = sorted(p / "inbound" for p in folder.iterdir()
+                            if not p.name.startswith(".") and (p / "inbound").is_dir())
+    found = [c for c in candidates if _looks_like_inbound(c)]
+    if len(found) > 1:  # an exchange root: the course students submitted to, if only one
+        found = [c for c in found if any(not p.name.startswith(".") for p in c.iterdir())]
+    if len(found) > 1:
+        names = ", ".join(c.parent.name for c in found)
+        raise LayoutError(f"{folder} is an nbgrader exchange with submissions to several courses "
+                          f"({names}); grade one course's folder, e.g. {found[0].parent}.")
+    return found[0] if found else None
+
+
+def _looks_like_inbound(inbound: Path) -> bool:
+    """nbgrader's inbound/: beside the course's outbound/, or holding '+'-named submissions."""
+    if (inbound.parent / "outbound").is_dir():
+        return True
+    return any(p.name.count("+") >= 2 for p in inbound.iterdir() if p.is_dir())
+
+
 def detect_layout(folder: Path) -> tuple[str, Path]:
-    """Which layout `folder` is in: ("nbgrader" | "zip" | "clones", the folder of students)."""
+    """Which layout `folder` is in: ("nbgrader" | "zip" | "clones" | "exchange", the folder of
+    students, or for "exchange" the course's inbound/ folder)."""
     folder = Path(folder)
     refuse = (f"{folder} is not a submissions folder `autograder grade` can read. It takes "
               + "; or ".join(LAYOUTS) + ".")
@@ -73,6 +178,14 @@ def detect_layout(folder: Path) -> tuple[str, Path]:
         raise LayoutError(f"{refuse} ({folder} is not a folder.)")
     if (folder / "submitted").is_dir():
         folder = folder / "submitted"
+    else:
+        inbound = _exchange_inbound(folder)
+        if inbound is not None:
+            if not any(not p.name.startswith(".") for p in inbound.iterdir()):
+                raise LayoutError(f"{refuse} ({inbound}, nbgrader's exchange inbound folder, is "
+                                  "empty: nobody has submitted yet.)")
+            exchange_submissions(inbound)  # refuse a malformed folder name before any set-up
+            return "exchange", inbound
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if not entries:
         raise LayoutError(f"{refuse} ({folder} is empty.)")
@@ -94,6 +207,8 @@ def collect(source: Path, submitted: Path, catalogue: dict[str, list[str]]) -> l
     `Submission` per student and assignment the student handed anything in for, sorted.
     """
     layout, folder = detect_layout(source)
+    if layout == "exchange":
+        return _collect_exchange(folder, submitted, catalogue)
     staging = submitted.parent / "collect"
     shutil.rmtree(staging, ignore_errors=True)
     trees: dict[str, Path] = {}
@@ -113,6 +228,23 @@ def collect(source: Path, submitted: Path, catalogue: dict[str, list[str]]) -> l
             submissions.append(_copy(student, assignment, files, submitted, catalogue))
     shutil.rmtree(staging, ignore_errors=True)
     return sorted(submissions, key=lambda s: s.key)
+
+
+def _collect_exchange(inbound: Path, submitted: Path,
+                      catalogue: dict[str, list[str]]) -> list[Submission]:
+    latest, older = exchange_submissions(inbound)
+    submissions = []
+    for record in latest:
+        if record.assignment not in catalogue:
+            continue  # not an assignment being graded, as in the other layouts
+        skipped = older.get((record.student, record.assignment), 0)
+        if skipped:
+            print(f"{record.student}/{record.assignment}: submitted {skipped + 1} times through "
+                  f"nbgrader's exchange; grading the latest ({record.timestamp}), "
+                  f"{skipped} older cop{'y' if skipped == 1 else 'ies'} skipped", file=sys.stderr)
+        files = _place(record.path, catalogue, record.assignment)[record.assignment]
+        submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue))
+    return submissions  # sorted by student and assignment already
 
 
 def _student_id(name: str, entry: Path) -> str:
@@ -146,17 +278,22 @@ def _unzip(archive: Path, target: Path) -> Path:
     return target
 
 
-def _place(tree: Path, catalogue: dict[str, list[str]]) -> dict[str, dict[str, tuple]]:
-    """Map assignment -> {file stem: (path, named error or None)} for one student's tree."""
+def _place(tree: Path, catalogue: dict[str, list[str]],
+           assignment: str | None = None) -> dict[str, dict[str, tuple]]:
+    """Map assignment -> {file stem: (path, named error or None)} for one student's tree.
+
+    `assignment`: the tree is that assignment's folder (an exchange submission)."""
     owner = {nb: a for a, nbs in catalogue.items() for nb in nbs}
     placed: dict[str, dict[str, tuple]] = {}
+    if assignment is not None:
+        placed[assignment] = {}  # handed in, maybe no notebook
     for path in sorted(tree.rglob("*")):
         rel = path.relative_to(tree)
         if path.is_dir() and path.name in catalogue and not path.name.startswith("."):
             placed.setdefault(path.name, {})  # handed in something, maybe no notebook
         if not path.is_file() or any(p.startswith(".") for p in rel.parts):
             continue
-        folder = next((p for p in reversed(rel.parts[:-1]) if p in catalogue), None)
+        folder = next((p for p in reversed(rel.parts[:-1]) if p in catalogue), assignment)
         stem = path.stem
         if folder is None:
             if path.suffix == ".ipynb" and stem in owner:

@@ -1,12 +1,15 @@
-"""Collect: the three accepted layouts, the refusal message, and per-notebook named errors."""
+"""Collect: the four accepted layouts, the refusal message, and per-notebook named errors."""
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from dateutil.tz import gettz
 
 from autograder.collect import LayoutError, collect, detect_layout
 
@@ -69,6 +72,7 @@ def test_anything_else_is_refused_naming_the_layouts(tmp_path, make):
     message = str(error.value)
     assert "submitted/<student>/<assignment>/" in message and "zip" in message
     assert "clones" in message and str(target) in message
+    assert "exchange inbound/<student>+<assignment>+<timestamp>" in message
 
 
 def test_wrong_assignment_missing_and_not_a_notebook_are_named(tmp_path):
@@ -92,3 +96,153 @@ def test_grade_command_refuses_a_wrong_folder_with_exit_code_2(tmp_path):
                            "--root", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2
     assert "is not a submissions folder" in done.stderr and "zip" in done.stderr
+
+
+# --- nbgrader's exchange: `<root>/<course>/inbound/<student>+<assignment>+<timestamp>[+<random>]/`
+
+COURSE = "autodiff"
+NB_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's default Exchange.timestamp_format
+
+
+def _exchange_config(tmp: Path, **course):
+    from traitlets.config import Config
+
+    config = Config()
+    config.Exchange.root = str(tmp / "exchange")
+    config.Exchange.cache = str(tmp / "cache")
+    config.CourseDirectory.root = str(tmp / "instructor")
+    config.CourseDirectory.course_id = COURSE
+    config.CourseDirectory.assignment_id = "01-derivatives"
+    for name, value in course.items():
+        setattr(config.CourseDirectory, name, value)
+    return config
+
+
+def _run_exchange(kind, config) -> None:
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    kind(coursedir=CourseDirectory(config=config), authenticator=Authenticator(config=config),
+         config=config).start()
+
+
+def _nbgrader_submit(tmp: Path, student: str, marker: str) -> None:
+    """What a student's "Submit" on JupyterHub does: nbgrader's own ExchangeSubmit, in process."""
+    from nbgrader.exchange.default import ExchangeSubmit
+
+    home = tmp / "home" / student
+    notebook = json.loads(NOTEBOOK)
+    notebook["metadata"]["marker"] = marker
+    _write(home / "01-derivatives" / "derivatives.ipynb", json.dumps(notebook))
+    config = _exchange_config(tmp, student_id=student)
+    config.Exchange.assignment_dir = str(home)
+    _run_exchange(ExchangeSubmit, config)
+
+
+@pytest.fixture
+def exchange(tmp_path):
+    """A real exchange: 01-derivatives released, ada submits twice (second is newer), bob once."""
+    from nbgrader.exchange.default import ExchangeReleaseAssignment
+
+    _write(tmp_path / "instructor" / "release" / "01-derivatives" / "derivatives.ipynb")
+    _run_exchange(ExchangeReleaseAssignment, _exchange_config(tmp_path))
+    for student, marker in [("ada", "first"), ("bob", "only"), ("ada", "second")]:
+        _nbgrader_submit(tmp_path, student, marker)
+    return tmp_path / "exchange"
+
+
+def _marker(sub) -> str:
+    return json.loads(sub.notebooks["derivatives"].read_text())["metadata"]["marker"]
+
+
+def test_exchange_inbound_from_nbgrader_submit_takes_each_students_latest(exchange, tmp_path,
+                                                                          capsys):
+    inbound = exchange / COURSE / "inbound"
+    names = sorted(p.name for p in inbound.iterdir())
+    assert len(names) == 3  # nbgrader keeps every submission; the random suffix keeps them apart
+    for name in names:  # the name nbgrader 0.9.6 built: student+assignment+timestamp+random
+        assert re.fullmatch(r"(ada|bob)\+01-derivatives\+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} "
+                            r"UTC\+[A-Za-z0-9_-]{12}", name), name
+    for source in (inbound, exchange / COURSE, exchange):  # inbound/, the course, the root
+        assert detect_layout(source) == ("exchange", inbound)
+        subs = _by_key(collect(source, tmp_path / "work" / "submitted", CATALOGUE))
+        assert set(subs) == {("ada", "01-derivatives"), ("bob", "01-derivatives")}
+        assert _marker(subs[("ada", "01-derivatives")]) == "second"
+        assert _marker(subs[("bob", "01-derivatives")]) == "only"
+        assert all(s.problems == {} for s in subs.values())
+        copied = tmp_path / "work/submitted/ada/01-derivatives"
+        assert sorted(p.name for p in copied.iterdir()) == ["derivatives.ipynb"]
+        log = capsys.readouterr().err
+        assert "ada/01-derivatives: submitted 2 times" in log and "1 older copy skipped" in log
+        assert "bob" not in log
+
+
+def test_exchange_latest_is_by_time_not_by_name_and_random_suffix_is_optional(tmp_path):
+    """Folder names built as nbgrader's ExchangeSubmit builds them, with Exchange.timezone set."""
+    inbound = tmp_path / "exchange" / COURSE / "inbound"
+    (tmp_path / "exchange" / COURSE / "outbound").mkdir(parents=True)
+    utc = datetime(2025, 3, 1, 12, 0, tzinfo=gettz("UTC"))
+    # 13:30 UTC: later, though its name ("... 08:30:00.000000 EST") sorts before "... 12:00 UTC"
+    new_york = datetime(2025, 3, 1, 8, 30, tzinfo=gettz("America/New_York"))
+    older = "{}+{}+{}+{}".format("ada", "01-derivatives", utc.strftime(NB_FORMAT), "AAAAAAAAAAAA")
+    newer = "{}+{}+{}".format("ada", "01-derivatives", new_york.strftime(NB_FORMAT))
+    plus = "{}+{}+{}".format("b+c", "02-chain-rule", utc.strftime(NB_FORMAT))  # '+' in the id
+    _write(inbound / older / "derivatives.ipynb", json.dumps({**json.loads(NOTEBOOK),
+                                                             "metadata": {"marker": "older"}}))
+    _write(inbound / newer / "derivatives.ipynb", json.dumps({**json.loads(NOTEBOOK),
+                                                             "metadata": {"marker": "newer"}}))
+    _write(inbound / plus / "chain.ipynb")
+    subs = _by_key(collect(tmp_path / "exchange", tmp_path / "work" / "submitted", CATALOGUE))
+    assert set(subs) == {("ada", "01-derivatives"), ("b+c", "02-chain-rule")}
+    assert _marker(subs[("ada", "01-derivatives")]) == "newer"
+
+
+@pytest.mark.parametrize("bad", ["ada-01-derivatives", "ada+01-derivatives+yesterday-ish"])
+def test_exchange_malformed_folder_name_is_named_with_the_expected_form(exchange, tmp_path, bad):
+    inbound = exchange / COURSE / "inbound"
+    (inbound / bad).mkdir()
+    for call in (lambda: detect_layout(exchange),
+                 lambda: collect(inbound, tmp_path / "work" / "submitted", CATALOGUE)):
+        with pytest.raises(LayoutError) as error:
+            call()
+        message = str(error.value)
+        assert f"'{bad}' is not an nbgrader exchange submission folder name" in message
+        assert "<student>+<assignment>+<timestamp>[+<random>]" in message
+        assert str(inbound / bad) in message
+    assert not (tmp_path / "work").exists()  # refused before anything was copied
+
+
+def test_exchange_root_with_several_courses_or_nothing_submitted_is_refused(tmp_path):
+    root = tmp_path / "exchange"
+    (root / "course-a" / "outbound").mkdir(parents=True)
+    (root / "course-a" / "inbound").mkdir()
+    with pytest.raises(LayoutError, match="nobody has submitted yet"):
+        detect_layout(root)
+    for course in ("course-a", "course-b"):
+        _write(root / course / "inbound" / "ada+01-derivatives+2025-03-01 12:00:00.000000 UTC"
+               / "derivatives.ipynb")
+    with pytest.raises(LayoutError, match="several courses \\(course-a, course-b\\)"):
+        detect_layout(root)
+    assert detect_layout(root / "course-b") == ("exchange", root / "course-b" / "inbound")
+
+
+def test_the_other_layouts_are_still_detected_beside_the_exchange(tmp_path):
+    nbgrader = tmp_path / "nbgrader"  # a student called "inbound" is not an exchange
+    _write(nbgrader / "inbound" / "01-derivatives" / "derivatives.ipynb")
+    _write(nbgrader / "ada" / "01-derivatives" / "derivatives.ipynb")
+    zips = tmp_path / "inbound"  # nor is a folder of zips that happens to be called inbound
+    zips.mkdir()
+    with zipfile.ZipFile(zips / "ada.zip", "w") as zf:
+        zf.writestr("derivatives.ipynb", NOTEBOOK)
+    clones = tmp_path / "clones"
+    (clones / "ada" / ".git").mkdir(parents=True)
+    _write(clones / "ada" / "01-derivatives" / "derivatives.ipynb")
+    submitted = tmp_path / "course-dir"  # nbgrader course dir: submitted/ wins over the rest
+    _write(submitted / "submitted" / "ada" / "01-derivatives" / "derivatives.ipynb")
+    (submitted / "inbound").mkdir()
+    assert detect_layout(nbgrader) == ("nbgrader", nbgrader)
+    assert detect_layout(zips) == ("zip", zips)
+    assert detect_layout(clones) == ("clones", clones)
+    assert detect_layout(submitted) == ("nbgrader", submitted / "submitted")
+    subs = collect(nbgrader, tmp_path / "work" / "submitted", CATALOGUE)
+    assert [s.key for s in subs] == [("ada", "01-derivatives"), ("inbound", "01-derivatives")]
