@@ -26,7 +26,14 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from autograder.guard import GUARD_KEY, check_source, install_source
+from autograder.guard import (
+    GUARD_KEY,
+    bound_names,
+    check_source,
+    install_source,
+    read_names,
+    record_source,
+)
 from autograder.sandbox import SandboxedKernelManager
 
 # Named errors a notebook can end with (shown in the grade table and exports).
@@ -60,16 +67,27 @@ class StripForeignGradeIds(NbGraderPreprocessor):
 
 
 class InsertGuardCells(NbGraderPreprocessor):
-    """Insert the tamper guard: install first, a check before each grade cell and at the end."""
+    """Insert the tamper guard: install first, a check before each grade cell and at the end,
+    and a record after each locked cell (its source is the master's, restored by OverwriteCells)
+    of the names it binds, so a grade cell's check can tell that a name it reads was rebound."""
 
     def preprocess(self, nb, resources):
         nonce = state(resources).setdefault("nonce", secrets.token_hex(8))
         cells = [_guard_cell(install_source(nonce), "install")]
         for cell in nb.cells:
-            if utils.is_grade(cell) and cell.cell_type == "code":
-                where = cell.metadata["nbgrader"]["grade_id"]
-                cells.append(_guard_cell(check_source(where), "check"))
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code":
+                cells.append(cell)
+                continue
+            if utils.is_grade(cell):
+                where = meta["grade_id"]
+                cells.append(_guard_cell(check_source(where, read_names(cell.source)), "check"))
             cells.append(cell)
+            if meta.get("locked") and not meta.get("solution"):
+                names = bound_names(cell.source)
+                if names:
+                    where = meta.get("grade_id", "a locked cell")
+                    cells.append(_guard_cell(record_source(where, names), "record"))
         cells.append(_guard_cell(check_source("the end of the notebook"), "check"))
         nb.cells = cells
         return nb, resources

@@ -11,12 +11,19 @@ are worked out from the notebooks' structure, never by grading:
   need a human, so they score nothing automatically);
 - partly-right: the last code exercise of each notebook left as the stub -> perfect minus the
   tests that follow it;
-- blank and every hostile submission: stubs plus the attack -> 0 (the attack must not help);
+- blank: the stubs -> 0;
+- wrong-answers: every code exercise answered with wrong but running code (each `return x`
+  of the master becomes `return 1.1 * (x) + 0.1`: numbers of the right shape, wrong values)
+  -> 0. Every hostile submission of the hostile assignment starts from these wrong answers and
+  adds an attack made so that, without the kit's defences, the tests would pass (see
+  tests/grading/test_attacks_are_sharp.py, which grades them with plain nbgrader too) -> 0
+  (the attack must not help);
 - probes-sandbox, floods-output: perfect answers plus the attack -> the perfect score.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -31,18 +38,47 @@ from autograder.course import REPO_ROOT, existing_assignments
 
 HOSTILE_ASSIGNMENT = "01-derivatives"
 
+# Attacks placed right after the wrong answers of the first code exercise (so after the setup
+# cell's imports and before the first test). Each one would score without the kit's defences.
 ATTACKS = {
-    "hides-tracebacks": ("tampering detected",
-                         "get_ipython().showtraceback = lambda *args, **kwargs: None\n"
-                         "import sys\nsys.excepthook = lambda *args: None\n"),
-    "patches-numpy": ("tampering detected",
-                      "import numpy as np\nnp.allclose = lambda *args, **kwargs: True\n"
-                      "np.isclose = lambda a, b, *args, **kwargs: np.ones_like(a, dtype=bool)\n"),
-    "patches-coursekit": ("tampering detected",
-                          "import coursekit.checks\n"
-                          "coursekit.checks.check_close = lambda *args, **kwargs: None\n"
-                          "coursekit.checks.check_derivative = lambda *args, **kwargs: None\n"),
-    "prints-passed": ("graded", "print('All tests passed!')\nprint('Score: 100/100')\n"),
+    # A line transformer wraps every cell that calls a check in try/except: the failures of the
+    # test cells vanish, their replies say "ok" and nbgrader sees no error.
+    "hides-tracebacks": ("tampering detected", """\
+def _swallow_failures(lines):
+    if not any("check_" in line for line in lines):
+        return lines
+    return ["try:\\n"] + ["    " + line for line in lines] + ["\\nexcept Exception:\\n    pass\\n"]
+get_ipython().input_transformer_manager.line_transforms.append(_swallow_failures)
+"""),
+    # What the checks compare with: np.all(close(...)), np.allclose, np.isclose, np.array_equal.
+    "patches-numpy": ("tampering detected", """\
+import numpy as np
+np.all = lambda *args, **kwargs: True
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones_like(a, dtype=bool)
+np.array_equal = lambda *args, **kwargs: True
+"""),
+    # Every check_* function of coursekit becomes a no-op in place (new __code__), so the names
+    # the setup cell imported into the notebook pass too.
+    "patches-coursekit": ("tampering detected", """\
+import coursekit.checks, coursekit.difference_checks
+def _passes(*args, **kwargs):
+    return None
+for _module in (coursekit.checks, coursekit.difference_checks):
+    for _name, _obj in list(vars(_module).items()):
+        if _name.startswith("check_") and callable(_obj) and hasattr(_obj, "__code__"):
+            _obj.__code__ = _passes.__code__
+"""),
+    # coursekit untouched: only the notebook's own names for the checks are rebound.
+    "shadows-checks": ("tampering detected", None),  # made from the setup cell's imports
+    # An execute_result in front of every cell's own output: nbgrader gives full credit for an
+    # execute_result that is not a number, before it looks at the error that follows.
+    "prints-passed": ("graded", """\
+def _looks_passed(*args, **kwargs):
+    print("\u2713 All tests passed!")
+    get_ipython().displayhook("All tests passed!")
+get_ipython().events.register("pre_run_cell", _looks_passed)
+"""),
     "calls-sys-exit": ("graded", "import sys\nsys.exit(0)\n"),
     "calls-os-exit": ("kernel died", "import os\nos._exit(0)\n"),
     "kills-kernel": ("kernel died", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
@@ -50,6 +86,36 @@ ATTACKS = {
     "eats-memory": ("killed for memory",
                     "hog = []\nwhile True:\n    hog.append(bytearray(64 * 1024 * 1024))\n"),
 }
+
+# Wrong answers wrapped in an array subclass that says yes to every comparison.
+ALWAYS_EQUAL = """\
+import numpy as np
+
+
+class AlwaysEqual(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+
+    def __sub__(self, other):
+        return np.zeros(np.shape(self)).view(AlwaysEqual)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return np.zeros(np.shape(self)).view(AlwaysEqual)
+
+    def __bool__(self):
+        return True
+
+
+def _always_equal(value):
+    return np.asarray(value, dtype=float).view(AlwaysEqual)
+"""
 
 PROBE = '''# Try to read the masters, the gradebook and other students' work; write outside; go online.
 import os, socket, pathlib, coursekit
@@ -114,6 +180,50 @@ def answered(root: Path, assignment: str, notebook: str, skip_last: bool = False
     return nb
 
 
+def wrong(source: str, wrap: str = "") -> str:
+    """A master's answer made wrong but running: `return x` -> `return 1.1 * (x) + 0.1`."""
+    lines = []
+    for line in _strip_markers(source).splitlines():
+        match = re.match(r"(\s*)return (.+)$", line)
+        if match:
+            line = f"{match[1]}return {wrap}(1.1 * ({match[2]}) + 0.1)"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def wrong_answers(root: Path, assignment: str, notebook: str, wrap: str = ""):
+    """The release with every code exercise answered wrongly (right shapes, wrong values)."""
+    master = {_nbgrader(c).get("grade_id"): c for c in _master(root, assignment, notebook).cells}
+    nb = copy.deepcopy(_release(root, assignment, notebook))
+    for cell in nb.cells:
+        meta = _nbgrader(cell)
+        if meta.get("solution") and cell.cell_type == "code" and meta.get("grade_id") in master:
+            cell.source = wrong(master[meta["grade_id"]].source, wrap)
+    return nb
+
+
+def _imported_checks(nb) -> list[str]:
+    """The check functions the notebook's own cells import from coursekit."""
+    names = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or _nbgrader(cell).get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coursekit"):
+                names += [a.asname or a.name for a in node.names if a.name.startswith("check")]
+    return names
+
+
+def _shadowing(nb) -> str:
+    names = _imported_checks(nb)
+    return ("def _passes(*args, **kwargs):\n    return None\n\n\n"
+            + "".join(f"{name} = _passes\n" for name in names))
+
+
 def auto_points(nb, after_last_code_solution: bool = False) -> float:
     """Points of the code test cells (all, or only those after the last code exercise)."""
     cells = nb.cells
@@ -132,11 +242,11 @@ def auto_points(nb, after_last_code_solution: bool = False) -> float:
 
 
 def _with_attack(nb, attack: str):
-    """Put the attack in front of the first code exercise."""
+    """Put the attack right after the answer of the first code exercise (before its test)."""
     nb = copy.deepcopy(nb)
     first = next(i for i, c in enumerate(nb.cells)
                  if _nbgrader(c).get("solution") and c.cell_type == "code")
-    nb.cells[first].source = attack + "\n" + nb.cells[first].source
+    nb.cells[first].source = nb.cells[first].source + "\n\n" + attack
     return nb
 
 
@@ -146,26 +256,32 @@ def _test_cells(nb):
 
 
 def hostile_notebooks(root: Path, assignment: str, notebook: str) -> dict:
-    """student -> (notebook, outcome, expected score factor: 0 = nothing, 1 = perfect)."""
-    blank = _release(root, assignment, notebook)
-    out = {name: (_with_attack(blank, code), outcome, 0)
-           for name, (outcome, code) in ATTACKS.items()}
+    """student -> (notebook, outcome, expected score factor: 0 = nothing, 1 = perfect).
 
-    edits = copy.deepcopy(blank)
+    Every hostile notebook answers with wrong but running code; the attack is what would make
+    its tests pass without the kit's defences.
+    """
+    base = wrong_answers(root, assignment, notebook)
+    out = {"wrong-answers": (base, "graded", 0)}
+    for name, (outcome, code) in ATTACKS.items():
+        out[name] = (_with_attack(base, code if code is not None else _shadowing(base)),
+                     outcome, 0)
+
+    edits = copy.deepcopy(base)
     for cell in _test_cells(edits):
         cell.source = "pass"
         cell.metadata.nbgrader.update(locked=False, points=100)
     out["edits-tests"] = (edits, "graded", 0)
 
-    deletes = copy.deepcopy(blank)
+    deletes = copy.deepcopy(base)
     deletes.cells = [c for c in deletes.cells if c not in _test_cells(deletes)]
     out["deletes-tests"] = (deletes, "graded", 0)
 
-    dup = copy.deepcopy(blank)
+    dup = copy.deepcopy(base)
     cells = []
     for cell in dup.cells:
         if cell in _test_cells(dup):
-            fake = copy.deepcopy(cell)
+            fake = copy.deepcopy(cell)  # the doctored copy first, with the same grade_id
             fake.source = "print('passed')"
             fake["id"] = f"{cell.get('id', 'cell')}-copy"
             cells.append(fake)
@@ -173,25 +289,17 @@ def hostile_notebooks(root: Path, assignment: str, notebook: str) -> dict:
     dup.cells = cells
     out["duplicates-cells"] = (dup, "graded", 0)
 
-    retyped = copy.deepcopy(blank)
+    retyped = copy.deepcopy(base)
     for cell in _test_cells(retyped):
         cell.cell_type = "markdown"
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
     out["retypes-cells"] = (retyped, "graded", 0)
 
-    always = copy.deepcopy(blank)
-    for cell in always.cells:
-        if _nbgrader(cell).get("solution") and cell.cell_type == "code":
-            names = re.findall(r"^def (\w+)\(", cell.source, flags=re.M)
-            cell.source = ("class AlwaysEqual(float):\n"
-                           "    def __eq__(self, other): return True\n"
-                           "    def __ne__(self, other): return False\n"
-                           "    def __lt__(self, other): return True\n"
-                           "    def __le__(self, other): return True\n"
-                           "    def __abs__(self): return AlwaysEqual(0.0)\n"
-                           + "".join(f"def {n}(*args, **kwargs):\n    return AlwaysEqual(0.0)\n"
-                                     for n in names))
+    always = wrong_answers(root, assignment, notebook, wrap="_always_equal")
+    first = next(c for c in always.cells if _nbgrader(c).get("solution") and
+                 c.cell_type == "code")
+    first.source = ALWAYS_EQUAL + "\n\n" + first.source
     out["always-equal"] = (always, "graded", 0)
 
     perfect = answered(root, assignment, notebook)

@@ -151,6 +151,9 @@ def corpus(root: Path, work: Path, port: int) -> dict:
                                    cube=WRONG["cube"]), 0.0, "tampering detected"),
         "rewrites-test-source": (fill(root, square=REWRITER + WRONG["square"], cube=WRONG["cube"]),
                                  0.0, "tampering detected"),
+        # a builtin a test reads, shadowed: `abs(float(got) - 9.0) < 1e-12` passes for square
+        "shadows-builtins": (fill(root, square=WRONG["square"] + "def abs(x):\n    return 0.0\n",
+                                  cube=WRONG["cube"]), 0.0, "tampering detected"),
         "always-equal": (fill(root, square="class Yes:\n    def __eq__(self, other): return True\n"
                               "    def __ne__(self, other): return False\n"
                               "def square(x):\n    return Yes()\n",
@@ -223,7 +226,8 @@ def _text(nb) -> str:
 
 STUDENTS = ["perfect", "partly-right", "blank", "edits-tests", "deletes-tests",
             "duplicates-cells", "retypes-cells", "invents-grade-cell", "hides-tracebacks",
-            "patches-numpy", "patches-coursekit", "rewrites-test-source", "always-equal",
+            "patches-numpy", "patches-coursekit", "rewrites-test-source", "shadows-builtins",
+            "always-equal",
             "prints-passed", "calls-sys-exit", "calls-os-exit", "kills-kernel", "loops-forever",
             "eats-memory", "floods-output", "probes-sandbox", "broken-json", "not-a-notebook",
             "binary-file", "wrong-assignment", "hands-in-nothing"]
