@@ -182,3 +182,38 @@ def test_failure_positions_print_as_plain_integers():
     with pytest.raises(CheckFailure) as failure:
         check_close(np.array([1.0, 2.0]), np.array([1.0, 3.0]), "x")
     assert "(entry (1,))" in str(failure.value)
+
+
+class _Peeker:
+    """A result that, when converted to an array, copies whatever expected value it can find
+    in the frames that are converting it (an attack found while hardening the grader)."""
+
+    def __array__(self, dtype=None, copy=None):
+        import sys
+
+        frame = sys._getframe(1)
+        while frame is not None:
+            for name in ("expected", "exp"):
+                found = frame.f_locals.get(name)
+                numbers = (np.ndarray, np.generic)
+                if isinstance(found, numbers):
+                    return np.array(found, dtype=dtype)
+                if isinstance(found, list) and found and isinstance(found[0], numbers):
+                    return np.array(found[0], dtype=dtype)
+            frame = frame.f_back
+        return np.array(0.0, dtype=dtype)
+
+
+class _exp_peeking:
+    def func(self, a):
+        return np.exp(a)
+
+    def grads(self, a):
+        return (_Peeker(),)
+
+
+def test_a_result_cannot_copy_the_expected_value_from_the_checker():
+    with pytest.raises(CheckFailure, match="_exp_peeking.grads"):
+        check_op(_exp_peeking, np.exp, ["real"])
+    with pytest.raises(CheckFailure, match="sigmoid'"):
+        check_derivative(lambda x: _Peeker(), lambda x: 1 / (1 + np.exp(-x)), "real", "sigmoid'")
