@@ -155,7 +155,10 @@ def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray
         return "you return 0 — does this input really not affect the output?"
     ratio = got / np.where(expected == 0, np.nan, expected)
     if np.all(np.isfinite(ratio)) and np.allclose(ratio, ratio.flat[0]) and ratio.size > 1:
-        return f"it is off by a constant factor {ratio.flat[0]:.4g} — check the constants"
+        return (
+            f"it is off by a constant factor {ratio.flat[0]:.4g} — check the constants, and "
+            "that you multiply by the upstream gradient where there is one"
+        )
     return "work the derivative out on paper and compare"
 
 
