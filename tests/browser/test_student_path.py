@@ -206,7 +206,7 @@ def test_step_slider_redraws_the_secant_plot(lab, artifacts):
             f"{path}: expected the widget (cells {shown_at}) below a stub error "
             f"(cells {[c.index for c in run.error_cells()]}) to show that Run All went on"
         )
-        image = widget.locator(".widget-output img").first
+        image = widget.locator("img.widget-image").first
         assert lab.shows(image), f"{path}: the slider's plot is not shown"
         readout = slider.locator(".widget-readout").first
         before_value, before_src = readout.inner_text(), image.get_attribute("src")

@@ -8,13 +8,14 @@ pytest.importorskip("ipywidgets")
 from coursekit.widgets import SecantExplorer, secant_explorer  # noqa: E402
 
 
-def test_secant_explorer_is_a_widget_with_a_slider_and_an_output():
+def test_secant_explorer_is_a_widget_with_a_slider_and_an_image():
     import ipywidgets as widgets
 
     explorer = secant_explorer(np.sin, 1.0, derivative=np.cos)
     assert isinstance(explorer, SecantExplorer)
     assert isinstance(explorer, widgets.VBox)
-    assert explorer.slider in explorer.children and explorer.output in explorer.children
+    assert explorer.slider in explorer.children and explorer.image in explorer.children
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
 
 
 def test_moving_the_slider_redraws_the_secant():
@@ -23,10 +24,12 @@ def test_moving_the_slider_redraws_the_secant():
     before_points = np.array(explorer.points.get_xdata(), dtype=float)
     before_title = explorer.axes.get_title()
     draws = explorer.draws
+    before_png = bytes(explorer.image.value)
 
     explorer.slider.value = 0.01
 
     assert explorer.draws == draws + 1
+    assert bytes(explorer.image.value) != before_png
     assert not np.allclose(explorer.secant_line.get_ydata(), before_y)
     assert np.allclose(explorer.points.get_xdata(), [1.0, 1.01])
     assert not np.allclose(explorer.points.get_xdata(), before_points)
