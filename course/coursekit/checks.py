@@ -25,7 +25,7 @@ exercise you have not started says exactly that.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -288,6 +288,22 @@ def sample_inputs(
             return inputs
 
 
+def sample_points(
+    domains: Sequence[str],
+    names: Sequence[str],
+    seeds: Sequence[int],
+    shapes: Sequence[tuple[int, ...]],
+) -> Iterator[tuple[list[np.ndarray], list[Any], str]]:
+    """For each seed, then each shape: the sampled inputs, the arguments to call with (floats
+    for shape ``()``, else the arrays) and the location text used in messages."""
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for shape in shapes:
+            inputs = sample_inputs(domains, rng, shape)
+            args = [float(x) for x in inputs] if shape == () else inputs
+            yield inputs, args, f"{_where(names, inputs)} (seed {seed})"
+
+
 def check_op(
     op: type,
     reference: Callable[..., Any],
@@ -309,41 +325,36 @@ def check_op(
     name = op.__name__ if isinstance(op, type) else str(op)
     names = list(names or ("a", "b", "c")[: len(domains)])
     node = _instance(op)
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        for shape in shapes:
-            inputs = sample_inputs(domains, rng, shape)
-            args = [float(x) for x in inputs] if shape == () else inputs
-            where = f"{_where(names, inputs)} (seed {seed})"
-            value = _call_for_numbers(node.func, args, f"`{name}.func`", where)
-            check_close(
-                value, reference(*inputs), f"`{name}.func`", where,
-                rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3,
-            )
-            if not check_grads:
-                continue
-            what = f"`{name}.grads`"
-            result = _call_for_numbers(node.grads, args, what, where)
-            partials = _as_partials(result, len(inputs), what, where)
-            expected = [
-                finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
-            ]
-            for i, (got, exp) in enumerate(zip(partials, expected)):
-                got_array = as_float_array(got, what, where)
-                if got_array.shape not in ((), exp.shape):
-                    raise CheckFailure(
-                        f"{what} returns a partial of shape {got_array.shape} for the "
-                        f"{_ORDINALS[i]} input ({names[i]}) at {where}; expected a number or "
-                        f"shape {exp.shape}, like the input."
-                    )
-                got_array = np.broadcast_to(got_array, exp.shape)
-                if not np.all(close(got_array, exp)):
-                    others = [e for j, e in enumerate(expected) if j != i]
-                    check_close(
-                        got_array, exp,
-                        f"{what} for the {_ORDINALS[i]} input ({names[i]})",
-                        where, _hint_for(got_array, exp, others),
-                    )
+    for inputs, args, where in sample_points(domains, names, seeds, shapes):
+        value = _call_for_numbers(node.func, args, f"`{name}.func`", where)
+        check_close(
+            value, reference(*inputs), f"`{name}.func`", where,
+            rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3,
+        )
+        if not check_grads:
+            continue
+        what = f"`{name}.grads`"
+        result = _call_for_numbers(node.grads, args, what, where)
+        partials = _as_partials(result, len(inputs), what, where)
+        expected = [
+            finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
+        ]
+        for i, (got, exp) in enumerate(zip(partials, expected)):
+            got_array = as_float_array(got, what, where)
+            if got_array.shape not in ((), exp.shape):
+                raise CheckFailure(
+                    f"{what} returns a partial of shape {got_array.shape} for the "
+                    f"{_ORDINALS[i]} input ({names[i]}) at {where}; expected a number or "
+                    f"shape {exp.shape}, like the input."
+                )
+            got_array = np.broadcast_to(got_array, exp.shape)
+            if not np.all(close(got_array, exp)):
+                others = [e for j, e in enumerate(expected) if j != i]
+                check_close(
+                    got_array, exp,
+                    f"{what} for the {_ORDINALS[i]} input ({names[i]})",
+                    where, _hint_for(got_array, exp, others),
+                )
 
 
 def check_vjp(
@@ -446,18 +457,13 @@ def check_derivative(
 
     It is tried on floats and on numpy arrays from ``domain``.
     """
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        for shape in ((), (4,)):
-            (x,) = sample_inputs([domain], rng, shape)
-            arg = float(x) if shape == () else x
-            where = f"x={_fmt(x)} (seed {seed})"
-            got = _call_for_numbers(student, [arg], what, where)
-            expected = finite_difference_partial(f, [x], 0, None)
-            got_array = as_float_array(got, what, where)
-            hint = ""
-            if got_array.shape in ((), expected.shape):
-                b = np.broadcast_to(got_array, expected.shape)
-                if not np.all(close(b, expected)):
-                    hint = _hint_for(b, expected, [])
-            check_close(got_array, expected, what, where, hint)
+    for (x,), (arg,), where in sample_points([domain], ["x"], seeds, ((), (4,))):
+        got = _call_for_numbers(student, [arg], what, where)
+        expected = finite_difference_partial(f, [x], 0, None)
+        got_array = as_float_array(got, what, where)
+        hint = ""
+        if got_array.shape in ((), expected.shape):
+            b = np.broadcast_to(got_array, expected.shape)
+            if not np.all(close(b, expected)):
+                hint = _hint_for(b, expected, [])
+        check_close(got_array, expected, what, where, hint)

@@ -24,12 +24,11 @@ from .checks import (
     _describe,
     _fmt,
     _hint_for,
-    _where,
     as_float_array,
     check_close,
     close,
     finite_difference_partial,
-    sample_inputs,
+    sample_points,
 )
 
 
@@ -92,67 +91,62 @@ def check_expression(
     """
     names = list(names or ("x", "y", "z")[: len(domains)])
     what = f"`{text}`"
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        for shape in shapes:
-            inputs = sample_inputs(domains, rng, shape)
-            args = [float(x) for x in inputs] if shape == () else inputs
-            where = f"{_where(names, inputs)} (seed {seed})"
-            variables = [_variable(forward_value, x, where) for x in args]
-            out = _call(build, variables, what, where)
-            if not isinstance(out, forward_value):
-                raise CheckFailure(
-                    f"{what} gave {_describe(out)} at {where}, not a ForwardValue: an op on "
-                    "ForwardValues must return a ForwardValue (the class, via its operators)."
-                )
-            check_close(
-                out.value, reference(*inputs), f"the value of {what}", where,
-                "the values are computed by your ops' func",
+    for inputs, args, where in sample_points(domains, names, seeds, shapes):
+        variables = [_variable(forward_value, x, where) for x in args]
+        out = _call(build, variables, what, where)
+        if not isinstance(out, forward_value):
+            raise CheckFailure(
+                f"{what} gave {_describe(out)} at {where}, not a ForwardValue: an op on "
+                "ForwardValues must return a ForwardValue (the class, via its operators)."
             )
-            grads = getattr(out, "forward_grads", None)
-            if not isinstance(grads, dict):
+        check_close(
+            out.value, reference(*inputs), f"the value of {what}", where,
+            "the values are computed by your ops' func",
+        )
+        grads = getattr(out, "forward_grads", None)
+        if not isinstance(grads, dict):
+            raise CheckFailure(
+                f"`forward_grads` of {what} is {_describe(grads)} at {where}; it must be a "
+                "dict mapping each input variable to the derivative with respect to it."
+            )
+        strangers = [k for k in grads if not any(k is v for v in variables)]
+        if any(k is out for k in strangers):
+            raise CheckFailure(
+                f"`forward_grads` of {what} at {where} maps the result to itself, as if it "
+                "were a new variable: your forward_pass left forward_grads empty, so no "
+                "parent was recognised as a ForwardValue. Loop over `args` (the inputs "
+                "themselves), not `self.parent_values` (their raw numbers)."
+            )
+        if strangers:
+            raise CheckFailure(
+                f"`forward_grads` of {what} at {where} has {len(strangers)} key(s) that are "
+                f"not input variables (e.g. {_describe(strangers[0])}). The keys must be "
+                "the variables the expression was built from (ForwardValues made from "
+                "numbers), not intermediate results: take them from the parents' "
+                "forward_grads."
+            )
+        expected = [
+            finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
+        ]
+        for i, (variable, exp) in enumerate(zip(variables, expected)):
+            found = [v for k, v in grads.items() if k is variable]
+            if not found:
                 raise CheckFailure(
-                    f"`forward_grads` of {what} is {_describe(grads)} at {where}; it must be a "
-                    "dict mapping each input variable to the derivative with respect to it."
+                    f"`forward_grads` of {what} at {where} has no entry for the input "
+                    f"{names[i]}, which the result depends on: sum the contributions of "
+                    "every parent that is a ForwardValue."
                 )
-            strangers = [k for k in grads if not any(k is v for v in variables)]
-            if any(k is out for k in strangers):
+            label = f"d({text})/d{names[i]} from forward_grads"
+            got = as_float_array(found[0], label, where)
+            if got.shape not in ((), exp.shape):
                 raise CheckFailure(
-                    f"`forward_grads` of {what} at {where} maps the result to itself, as if it "
-                    "were a new variable: your forward_pass left forward_grads empty, so no "
-                    "parent was recognised as a ForwardValue. Loop over `args` (the inputs "
-                    "themselves), not `self.parent_values` (their raw numbers)."
+                    f"{label} has shape {got.shape} at {where}; expected a number or "
+                    f"shape {exp.shape}, like the input."
                 )
-            if strangers:
-                raise CheckFailure(
-                    f"`forward_grads` of {what} at {where} has {len(strangers)} key(s) that are "
-                    f"not input variables (e.g. {_describe(strangers[0])}). The keys must be "
-                    "the variables the expression was built from (ForwardValues made from "
-                    "numbers), not intermediate results: take them from the parents' "
-                    "forward_grads."
-                )
-            expected = [
-                finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
-            ]
-            for i, (variable, exp) in enumerate(zip(variables, expected)):
-                found = [v for k, v in grads.items() if k is variable]
-                if not found:
-                    raise CheckFailure(
-                        f"`forward_grads` of {what} at {where} has no entry for the input "
-                        f"{names[i]}, which the result depends on: sum the contributions of "
-                        "every parent that is a ForwardValue."
-                    )
-                label = f"d({text})/d{names[i]} from forward_grads"
-                got = as_float_array(found[0], label, where)
-                if got.shape not in ((), exp.shape):
-                    raise CheckFailure(
-                        f"{label} has shape {got.shape} at {where}; expected a number or "
-                        f"shape {exp.shape}, like the input."
-                    )
-                got = np.broadcast_to(got, exp.shape)
-                if not np.all(close(got, exp)):
-                    others = [e for j, e in enumerate(expected) if j != i]
-                    check_close(got, exp, label, where, _chain_hint(got, exp, others))
+            got = np.broadcast_to(got, exp.shape)
+            if not np.all(close(got, exp)):
+                others = [e for j, e in enumerate(expected) if j != i]
+                check_close(got, exp, label, where, _chain_hint(got, exp, others))
 
 
 def _chain_hint(got: np.ndarray, exp: np.ndarray, others: Sequence[np.ndarray]) -> str:
