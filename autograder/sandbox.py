@@ -18,9 +18,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
@@ -56,6 +59,7 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     use_bwrap: bool = True
     python: str = sys.executable
+    warm_kernels: bool = True  # fork kernels from a warm zygote where bwrap isolates them
     readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
 
     @property
@@ -66,7 +70,20 @@ class Sandbox:
         """The command that starts one kernel; `{connection_file}` is filled in by jupyter."""
         kernel = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                   "--HistoryManager.hist_file=:memory:"]
-        env = kernel_environment(scratch)
+        return self.confine(kernel, runtime_dir, scratch, kernel_environment(scratch))
+
+    def zygote_argv(self, runtime_dir: Path) -> list[str]:
+        """The command that starts a kernel zygote (`autograder.zygote`) in its own sandbox and
+        PID namespace; each kernel it forks sets its own CPU limit."""
+        home = runtime_dir / "zygote"
+        home.mkdir(exist_ok=True)
+        source = (Path(__file__).parent / "zygote.py").read_text()
+        return self.confine([self.python, "-c", source], runtime_dir, home,
+                            kernel_environment(home), own_pids=True, cpu_limit=False)
+
+    def confine(self, command: list[str], runtime_dir: Path, cwd: Path, env: dict[str, str],
+                own_pids: bool = False, cpu_limit: bool = True) -> list[str]:
+        """`command` inside bwrap (when isolated) and under the resource limits."""
         if self.isolated:
             argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                     "--tmpfs", "/tmp"]
@@ -79,19 +96,28 @@ class Sandbox:
                 if folder.exists():
                     argv += ["--remount-ro", str(folder)]  # empty and unwritable
             argv += ["--bind", str(runtime_dir), str(runtime_dir),
-                     "--unshare-net", "--die-with-parent",
-                     "--chdir", str(scratch), "--clearenv"]
+                     "--unshare-net", "--die-with-parent"]
+            if own_pids:
+                argv += ["--unshare-pid"]
+            argv += ["--chdir", str(cwd), "--clearenv"]
             for key, value in env.items():
                 argv += ["--setenv", key, value]
-            argv += kernel
+            argv += command
         else:
-            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *kernel]
+            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *command]
         if PRLIMIT:
             mb = 1024 * 1024
             limits = self.limits
-            argv = [PRLIMIT, f"--as={limits.memory_mb * mb}", f"--cpu={limits.cpu_seconds}",
+            cpu = [f"--cpu={limits.cpu_seconds}"] if cpu_limit else []
+            argv = [PRLIMIT, f"--as={limits.memory_mb * mb}", *cpu,
                     f"--fsize={limits.file_size_mb * mb}", "--core=0", "--", *argv]
         return argv
+
+    def kernel_limits(self) -> dict[str, int]:
+        """The limits a forked kernel sets on itself (names as `autograder.zygote` takes them)."""
+        mb = 1024 * 1024
+        return {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
+                "file_size": self.limits.file_size_mb * mb, "core": 0}
 
 
 def kernel_environment(scratch: Path) -> dict[str, str]:
@@ -151,19 +177,58 @@ def runtime_binds() -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
+class PromptKernelClient(AsyncKernelClient):
+    """jupyter_client's client, but ready sooner: its `wait_for_ready` gives IOPub 0.2 s to
+    deliver the kernel's first status message, and a subscription made a moment too late
+    misses it, so every kernel start waited 0.2 s idle. This one asks again every 20 ms."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        while time.monotonic() < deadline:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=0.5)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.02)
+                except Empty:
+                    continue  # IOPub not subscribed yet: ask again
+                self._handle_kernel_info_reply(reply)
+                while True:  # drop the status messages of the extra requests
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.001)
+                    except Empty:
+                        break
+                return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in a `Sandbox`, talking over IPC sockets.
 
     Each kernel gets its own runtime folder (connection file, sockets, scratch), removed when
-    the kernel is cleaned up, so one submission cannot see another's files.
+    the kernel is cleaned up, so one submission cannot see another's files. Where bwrap
+    isolates kernels, the kernel is forked from this worker's warm zygote
+    (`autograder.warm_kernels`); elsewhere it is started as a process of its own.
     """
 
     sandbox = AnyTrait(None)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
-        os.chmod(self.runtime_dir, 0o700)
+        self.client_factory = PromptKernelClient
+        from autograder.warm_kernels import zygote_for
+
+        self.zygote = zygote_for(self.sandbox)
+        if self.zygote is not None:
+            self.runtime_dir = self.zygote.kernel_folder()
+        else:
+            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
+            os.chmod(self.runtime_dir, 0o700)
         self.scratch = self.runtime_dir / "scratch"
         self.scratch.mkdir()
         self.transport = "ipc"
@@ -175,6 +240,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         return [a.replace("{connection_file}", self.connection_file) for a in argv]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.zygote is not None:
+            provisioner = self.provisioner
+            provisioner.process = self.zygote.spawn(self.connection_file, self.scratch,
+                                                    self.sandbox.kernel_limits())
+            provisioner.pid = provisioner.process.pid
+            provisioner.pgid = None  # signals go through the zygote, never to a host group
+            self._reconcile_connection_info(provisioner.connection_info)
+            return None
         # student code writing to fd 1/2 directly must not reach the grader's terminal
         kw["stdout"] = subprocess.DEVNULL
         kw["stderr"] = subprocess.DEVNULL
@@ -182,4 +255,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def remove_runtime(self) -> None:
+        if self.zygote is not None:
+            self.zygote.clean(self.runtime_dir)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
