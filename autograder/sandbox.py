@@ -35,6 +35,12 @@ PRLIMIT = shutil.which("prlimit") or (
 )
 
 
+# No network (kernels talk over IPC sockets), no SysV IPC shared with the host or other kernels,
+# and no capabilities: a grader run as root (CI containers) would otherwise hand its kernels
+# CAP_SYS_ADMIN, and `umount` of the tmpfs over solutions/ would show the hidden tests.
+ISOLATION = ("--unshare-net", "--unshare-ipc", "--cap-drop", "ALL", "--die-with-parent")
+
+
 class SandboxUnavailable(RuntimeError):
     """--require-sandbox was given but bwrap cannot isolate a kernel on this machine."""
 
@@ -95,8 +101,7 @@ class Sandbox:
             for folder in self.hidden:
                 if folder.exists():
                     argv += ["--remount-ro", str(folder)]  # empty and unwritable
-            argv += ["--bind", str(runtime_dir), str(runtime_dir),
-                     "--unshare-net", "--die-with-parent"]
+            argv += ["--bind", str(runtime_dir), str(runtime_dir), *ISOLATION]
             if own_pids:
                 argv += ["--unshare-pid"]
             argv += ["--chdir", str(cwd), "--clearenv"]
@@ -150,7 +155,7 @@ def bwrap_works() -> bool:
             _BWRAP_WORKS = False
         else:
             probe = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                     "--tmpfs", "/tmp", "--unshare-net", "--die-with-parent", "true"]
+                     "--tmpfs", "/tmp", *ISOLATION, "--unshare-pid", "true"]
             _BWRAP_WORKS = subprocess.run(probe, capture_output=True).returncode == 0
     return _BWRAP_WORKS
 

@@ -127,6 +127,10 @@ for path in [root / "solutions", root / "work" / "gradebook.db", root / "work" /
         print("SEEN" if found else "HIDDEN", path)
     except OSError as exc:
         print("HIDDEN", path, type(exc).__name__)
+import ctypes
+for path in [root / "solutions", root / "work"]:  # lift the tmpfs hiding it (needs root caps)
+    if ctypes.CDLL(None).umount2(str(path).encode(), 2) == 0:
+        print("UNMOUNTED", path)
 for path in [root / "course" / "pwned.txt", root / "pwned.txt"]:
     try:
         open(path, "w").write("pwned")

@@ -108,6 +108,12 @@ for path in {[str(p) for p in secrets]!r}:
             print("SEEN", path)
     except OSError:
         print("HIDDEN", path)
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for path in {[str(p) for p in secrets]!r}:
+    if libc.umount2(path.encode(), 2) == 0:  # MNT_DETACH: lift the tmpfs that hides it
+        print("UNMOUNTED", path, os.listdir(path)[:3] if os.path.isdir(path) else "")
+print("CAPABILITIES", open("/proc/self/status").read().split("CapEff:")[1].split()[0])
 for path in {[str(p) for p in targets]!r}:
     try:
         with open(path, "w") as f:
@@ -262,6 +268,8 @@ def test_sandbox_hides_solutions_gradebook_other_students_and_home(graded):
     if not bwrap_works():
         pytest.skip("bwrap cannot isolate kernels on this machine")
     assert "SEEN" not in text and text.count("HIDDEN") == 5, text
+    assert "UNMOUNTED" not in text, text  # a grader run as root must not lend its kernels caps
+    assert "CAPABILITIES 0000000000000000" in text, text
 
 
 def test_sandbox_allows_no_writes_outside_scratch(graded):

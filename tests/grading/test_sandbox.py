@@ -34,6 +34,7 @@ def test_bwrap_kernel_has_no_network_and_hides_the_masters(tmp_path):
     sandbox = Sandbox(hidden=[hidden], limits=Limits(memory_mb=256))
     argv = sandbox.kernel_argv(tmp_path / "rt", tmp_path / "rt" / "scratch")
     assert "--unshare-net" in argv and "--die-with-parent" in argv
+    assert ["--cap-drop", "ALL"] == argv[argv.index("--cap-drop"):argv.index("--cap-drop") + 2]
     assert "--unshare-pid" not in argv
     assert argv[argv.index("--tmpfs", argv.index("/tmp")) + 1] == str(hidden)
     assert "--clearenv" in argv and ["--ro-bind", "/", "/"] == argv[

@@ -1,0 +1,131 @@
+"""Kernels forked from the warm zygote: each notebook still gets a fresh, isolated kernel.
+
+Every test runs real kernels through nbclient, as grading does, one after another in one zygote.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import warm_kernels
+from autograder.course import REPO_ROOT
+from autograder.sandbox import Sandbox, SandboxedKernelManager, bwrap_works, default_hidden
+
+pytestmark = [pytest.mark.skipif(not bwrap_works(), reason="zygotes need bwrap"),
+              pytest.mark.xdist_group("warm-kernels")]
+
+
+@pytest.fixture()
+def sandbox(tmp_path):
+    box = Sandbox(hidden=default_hidden(REPO_ROOT, tmp_path / "work"))
+    yield box
+    zygote = warm_kernels._ZYGOTE["zygote"]
+    if zygote is not None:
+        zygote.close()
+        warm_kernels._ZYGOTE["zygote"] = None
+
+
+def run(sandbox: Sandbox, *sources: str) -> tuple[list[str], SandboxedKernelManager]:
+    """Run cells in one fresh kernel; return what each printed (errors as 'ERROR name')."""
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    km = SandboxedKernelManager(kernel_name="python3", sandbox=sandbox)
+    client = NotebookClient(nb, km=km, timeout=20, allow_errors=True,
+                            shutdown_kernel="immediate")
+    try:
+        client.execute()
+    finally:
+        km.remove_runtime()
+    printed = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        errors = [f"ERROR {o.ename}" for o in cell.outputs if o.output_type == "error"]
+        printed.append((text + " ".join(errors)).strip())
+    return printed, km
+
+
+def test_kernels_come_from_one_zygote_and_start_without_importing(sandbox):
+    first, km1 = run(sandbox, "import sys; print('numpy' in sys.modules, 'coursekit.checks' "
+                              "in sys.modules)")
+    second, km2 = run(sandbox, "import os; print(os.getpid())")
+    assert km1.zygote is not None and km1.zygote is km2.zygote
+    assert first == ["True True"]
+    assert int(second[0]) > 2  # a forked child inside the zygote's PID namespace
+
+
+def test_nothing_a_notebook_started_or_wrote_reaches_the_next(sandbox):
+    plant = ("import os, subprocess, numpy\n"
+             "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+             "if os.fork() == 0:\n"
+             "    os.setsid()\n"
+             "    if os.fork() == 0:\n"
+             "        import time; time.sleep(300)\n"
+             "    os._exit(0)\n"
+             "open('/tmp/left-behind', 'w').write('answers')\n"
+             "open('/dev/shm/left-behind', 'w').write('answers')\n"
+             "open(os.path.expanduser('~/left-behind'), 'w').write('answers')\n"
+             "numpy.allclose = lambda *a, **k: True\n"
+             "print(os.path.expanduser('~'))")
+    first, _ = run(sandbox, plant)
+    look = ("import os, numpy\n"
+            "me = os.getpid()\n"
+            "others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in "
+            "(1, os.getppid(), me)]\n"
+            "print(sorted(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') for p in "
+            "others))\n"
+            "print(os.path.exists('/tmp/left-behind'), os.path.exists('/dev/shm/left-behind'))\n"
+            f"print(os.path.exists({first[0] + '/left-behind'!r}))\n"
+            "print(numpy.allclose(1, 2))")
+    second, _ = run(sandbox, look)
+    assert second == ["[]\nFalse False\nFalse\nFalse"]
+
+
+def test_a_kernel_cannot_reach_into_the_zygote(sandbox):
+    probe = ("import os\n"
+             "zygote = os.getppid()\n"
+             "for what in (f'/proc/{zygote}/mem', f'/proc/{zygote}/fd/0'):\n"
+             "    try:\n"
+             "        open(what, 'rb').close(); print('opened', what)\n"
+             "    except OSError as exc:\n"
+             "        print(type(exc).__name__)\n"
+             "import ctypes\n"
+             "print(ctypes.CDLL(None).ptrace(16, zygote, 0, 0))")  # PTRACE_ATTACH
+    printed, _ = run(sandbox, probe)
+    assert printed == ["PermissionError\nPermissionError\n-1"]
+
+
+def test_a_kernel_that_kills_its_zygote_ends_only_its_own_notebook(sandbox):
+    with pytest.raises((DeadKernelError, CellExecutionError, RuntimeError)):
+        run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n"
+                     "import time; time.sleep(30)")
+    printed, km = run(sandbox, "print(6 * 7)")
+    assert printed == ["42"] and km.zygote is not None
+
+
+def test_a_stopped_zygote_is_replaced(sandbox, monkeypatch):
+    monkeypatch.setattr(warm_kernels, "REPLY_SECONDS", 2)
+    _, km1 = run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGSTOP)")
+    printed, km2 = run(sandbox, "print(6 * 7)")
+    assert printed == ["42"] and km2.zygote is not km1.zygote
+
+
+def test_kernel_limits_apply_to_forked_kernels(sandbox):
+    printed, _ = run(sandbox, "import resource\n"
+                              "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20, "
+                              "resource.getrlimit(resource.RLIMIT_CPU)[0])",
+                     "x = bytearray(2 * 1024 ** 3)")
+    assert printed == [f"{sandbox.limits.memory_mb} {sandbox.limits.cpu_seconds}",
+                       "ERROR MemoryError"]
+
+
+def test_the_zygote_refuses_to_run_outside_its_own_pid_namespace():
+    script = Path(warm_kernels.__file__).with_name("zygote.py")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 2 and "own PID namespace" in done.stderr
