@@ -7,6 +7,7 @@ skipped, so rerunning after a crash or a SIGKILL finishes the batch without grad
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import multiprocessing
 import os
@@ -15,6 +16,8 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import jupyter_core.utils
 
 from autograder.collect import Submission, collect, detect_layout
 from autograder.course import REPO_ROOT, existing_assignments, load_config
@@ -67,6 +70,12 @@ def _init_worker(root: str, work: str, sandbox: Sandbox) -> None:
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A fresh event loop: one inherited from the parent (where anything ran a kernel before
+    # forking) shares its epoll instance with the parent and the other workers, and their
+    # sockets' events land in each other's loops (the workers then spin in zmq).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    jupyter_core.utils._loop.set(loop)
     _WORKER["config"] = load_config(Path(root), Path(work))
     _WORKER["sandbox"] = sandbox
 

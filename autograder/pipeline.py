@@ -112,7 +112,8 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         nb, resources = step(config=config).preprocess(nb, resources)
     failure = resources["autograder"].get("failure")
     if failure:
-        detail = resources["autograder"].get("tampering") or _failure_detail(failure, sandbox)
+        detail = resources["autograder"].get("tampering") or _failure_detail(
+            failure, sandbox, stopped=bool(resources["autograder"].get("stopped")))
         result.error = f"{failure}: {detail}"
     for cell in nb.cells:
         if utils.is_grade(cell):
@@ -129,11 +130,15 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
     return result
 
 
-def _failure_detail(failure: str, sandbox: Sandbox) -> str:
+def _failure_detail(failure: str, sandbox: Sandbox, stopped: bool = True) -> str:
     limits = sandbox.limits
+    if failure == "timed out" and not stopped:
+        return (f"a cell ran longer than {limits.cell_timeout} s and was interrupted; the cells "
+                "after it still ran and were graded")
     return {
-        "timed out": f"stopped after {limits.cell_timeout} s in one cell or {limits.wall_clock} "
-                     "s for the notebook; the tests after that point did not run and score 0",
+        "timed out": f"stopped after {limits.cell_timeout} s in one cell (it ignored the "
+                     f"interrupt) or {limits.wall_clock} s for the notebook; the tests after "
+                     "that point did not run and score 0",
         "killed for memory": f"went over the {limits.memory_mb} MB memory limit",
         "kernel died": "the kernel exited or crashed (os._exit, a signal, a crash, or the "
                        f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "

@@ -259,6 +259,18 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdin"] = subprocess.DEVNULL
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
+    async def _async_interrupt_kernel(self) -> None:
+        if self.zygote is None and self.sandbox.isolated:
+            # A SIGINT to the kernel's process group would reach bwrap, which exits on it (and
+            # takes the kernel along): ask the kernel itself, on its control channel.
+            self._connect_control_socket()
+            self.session.send(self._control_socket,
+                              self.session.msg("interrupt_request", content={}))
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
+
     def remove_runtime(self) -> None:
         if self.zygote is not None:
             self.zygote.clean(self.runtime_dir)

@@ -15,9 +15,11 @@ Every step reads and writes `resources["autograder"]`, a dict that travels with 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
@@ -102,9 +104,13 @@ def _guard_cell(source: str, role: str) -> NotebookNode:
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in a sandboxed kernel, with a wall clock and an output budget.
 
-    Stops at the first timeout or kernel death (the rest of the notebook did not run, and
-    `ZeroUnrunTests` scores its tests 0). Output beyond `output_bytes` is dropped as it arrives,
-    so a submission printing gigabytes costs neither memory nor disk.
+    A cell that runs past its timeout is interrupted (SIGINT), marked with a CellTimeoutError
+    and the notebook carries on, as nbgrader does: an endless loop in one exercise costs that
+    exercise, not the ones after it. A kernel that does not stop within `interrupt_grace`
+    seconds of the interrupt is stuck; like a dead kernel or a spent wall clock, it stops the
+    notebook (the rest did not run, and `ZeroUnrunTests` scores its tests 0). Output beyond
+    `output_bytes` is dropped as it arrives, so a submission printing gigabytes costs neither
+    memory nor disk.
     """
 
     sandbox = AnyTrait(None)
@@ -112,6 +118,7 @@ class SandboxedExecute(Execute):
     shell_timeout_interval = 1  # notice a dead kernel within a second
     wall_clock = Integer(180)
     cell_timeout = Integer(30)
+    interrupt_grace = Integer(5)
     output_bytes = Integer(200_000)
 
     def create_kernel_manager(self):
@@ -152,26 +159,49 @@ class SandboxedExecute(Execute):
         if self._ready is None:
             self._ready = time.monotonic()
         info = state(self.resources)
-        if info.get("failure") in (TIMED_OUT, KERNEL_DIED) or cell.cell_type != "code":
+        if info.get("stopped") or cell.cell_type != "code":
             return cell, self.resources
         if time.monotonic() >= self._deadline:
-            info["failure"] = TIMED_OUT
+            info.update(failure=TIMED_OUT, stopped=True)
             return cell, self.resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            info["failure"] = KERNEL_DIED
+            info.update(failure=KERNEL_DIED, stopped=True)
             cell.outputs.append(error_output(
                 "DeadKernelError", "the kernel died while this cell ran (os._exit, a signal, "
                 "or a crash); nothing after it ran"))
         except CellTimeoutError:
-            info["failure"] = TIMED_OUT
+            info.update(failure=TIMED_OUT, stopped=True)
             cell.outputs.append(error_output(
-                "CellTimeoutError", "this cell did not finish in time; nothing after it ran"))
+                "CellTimeoutError", "this cell did not finish in time and did not stop when "
+                "interrupted; nothing after it ran"))
         except Exception as exc:  # the kernel stopped answering in some other way
-            info["failure"] = KERNEL_DIED
+            info.update(failure=KERNEL_DIED, stopped=True)
             cell.outputs.append(error_output(type(exc).__name__, str(exc)[:500]))
         return cell, self.resources
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
+                                    task_poll_kernel_alive):
+        self._cell_output_task = task_poll_output_msg  # finishes when the kernel goes idle
+        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                   task_poll_kernel_alive)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """The cell ran past `timeout`: interrupt it; if the kernel goes idle within the grace
+        period, record a timeout error for this cell and let the notebook carry on."""
+        await ensure_async(self.km.interrupt_kernel())
+        try:
+            await asyncio.wait_for(asyncio.shield(self._cell_output_task), self.interrupt_grace)
+        except asyncio.TimeoutError:
+            raise CellTimeoutError.error_from_timeout_and_cell(
+                "Cell execution timed out and ignored the interrupt", timeout, cell) from None
+        evalue = (f"this cell ran longer than {timeout} s and was interrupted; the cells after "
+                  "it still ran")
+        if cell is not None:
+            cell.outputs.append(error_output("CellTimeoutError", evalue))
+        return {"content": {"status": "error", "ename": "CellTimeoutError", "evalue": evalue,
+                            "traceback": []}}
 
     def on_cell_executed(self, **kwargs):
         super().on_cell_executed(**kwargs)

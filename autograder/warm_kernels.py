@@ -155,6 +155,23 @@ class ForkedKernel:
 _ZYGOTE: dict = {"zygote": None, "failures": 0}
 
 
+def _forget_parent_zygote() -> None:
+    """In a forked child (a pool worker): the parent's zygote is the parent's. Forget it without
+    touching it, so the child starts a zygote of its own. Its pipe objects are kept, not closed:
+    closing them here, or letting them be collected later, could close a descriptor number the
+    child has since reused."""
+    zygote = _ZYGOTE["zygote"]
+    if zygote is not None:
+        _INHERITED.append(zygote.process)
+        zygote.process = None  # close() would otherwise kill the parent's sandbox
+        zygote.runtime = Path("/nonexistent")
+    _ZYGOTE.update(zygote=None, failures=0)
+
+
+_INHERITED: list = []
+os.register_at_fork(after_in_child=_forget_parent_zygote)
+
+
 def zygote_for(sandbox: Sandbox) -> Zygote | None:
     """This process's live zygote for `sandbox`, started on first use; None where kernels
     must start the classic way (no bwrap isolation, or zygotes keep failing here)."""

@@ -175,6 +175,14 @@ def corpus(root: Path, work: Path, port: int) -> dict:
                               "signal.SIGKILL)"), 0.0, "kernel died"),
         "loops-forever": (fill(root, square=SQUARE, cube="while True:\n    pass"),
                           3.0, "timed out"),
+        # interrupted after its timeout: square is defined before the loop, and the notebook
+        # carries on, so every test still runs
+        "loops-then-answers": (fill(root, square=SQUARE + "while True:\n    pass", cube=CUBE),
+                               FULL_MARKS, "timed out"),
+        # ignores the interrupt: the notebook stops there, the tests after it score 0
+        "ignores-interrupts": (fill(root, square="import signal\n"
+                                    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                    "while True:\n    pass", cube=CUBE), 0.0, "timed out"),
         "eats-memory": (fill(root, square=SQUARE, cube="hog = []\nwhile True:\n"
                              "    hog.append(bytearray(50 * 1024 * 1024))"),
                         3.0, "killed for memory"),
@@ -235,6 +243,7 @@ STUDENTS = ["perfect", "partly-right", "blank", "edits-tests", "deletes-tests",
             "patches-numpy", "patches-coursekit", "rewrites-test-source", "shadows-builtins",
             "always-equal",
             "prints-passed", "calls-sys-exit", "calls-os-exit", "kills-kernel", "loops-forever",
+            "loops-then-answers", "ignores-interrupts",
             "eats-memory", "floods-output", "probes-sandbox", "broken-json", "not-a-notebook",
             "binary-file", "wrong-assignment", "hands-in-nothing"]
 
@@ -310,6 +319,17 @@ def test_named_errors_say_what_happened_and_where(graded):
     assert "numpy.allclose" in detail
     detail = _row(graded, "wrong-assignment")["notebooks"][NOTEBOOK]["error"]
     assert SECOND_ASSIGNMENT in detail
+    detail = _row(graded, "loops-then-answers")["notebooks"][NOTEBOOK]["error"]
+    assert "interrupted" in detail and "still ran" in detail, detail
+    detail = _row(graded, "ignores-interrupts")["notebooks"][NOTEBOOK]["error"]
+    assert "ignored the interrupt" in detail and "score 0" in detail, detail
+
+
+def test_a_timed_out_cell_is_marked_where_it_happened(graded):
+    cells = _autograded(graded, "loops-then-answers")["cells"]
+    timed_out = [c for c in cells if any(o.get("ename") == "CellTimeoutError"
+                                         for o in c.get("outputs", []))]
+    assert len(timed_out) == 1 and "while True" in "".join(timed_out[0]["source"])
 
 
 def test_release_notebook_is_what_students_start_from(graded):

@@ -5,6 +5,7 @@ Every test runs real kernels through nbclient, as grading does, one after anothe
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,24 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import warm_kernels
+from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
-from autograder.sandbox import Sandbox, SandboxedKernelManager, bwrap_works, default_hidden
+from autograder.sandbox import (
+    Limits,
+    Sandbox,
+    SandboxedKernelManager,
+    bwrap_works,
+    default_hidden,
+)
+from tests.grading.fixture_course import (
+    ASSIGNMENT,
+    CUBE,
+    FULL_MARKS,
+    SQUARE,
+    fill,
+    make_course,
+    write_submission,
+)
 
 pytestmark = [pytest.mark.skipif(not bwrap_works(), reason="zygotes need bwrap"),
               pytest.mark.xdist_group("warm-kernels")]
@@ -129,3 +146,36 @@ def test_the_zygote_refuses_to_run_outside_its_own_pid_namespace():
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=30)
     assert done.returncode == 2 and "own PID namespace" in done.stderr
+
+
+def test_a_forked_worker_starts_its_own_zygote(sandbox):
+    _, km = run(sandbox, "pass")
+    parent = km.zygote
+    pid = os.fork()
+    if pid == 0:  # the child: a pool worker would be here
+        code = 1
+        try:
+            inherited = warm_kernels._ZYGOTE["zygote"]
+            own = warm_kernels.zygote_for(sandbox)
+            code = 0 if inherited is None and own is not None and own.runtime != parent.runtime \
+                else 1
+            own.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    printed, km2 = run(sandbox, "print(6 * 7)")  # the parent's zygote is untouched
+    assert printed == ["42"] and km2.zygote is parent
+
+
+def test_workers_forked_after_kernels_ran_in_the_parent_grade_normally(sandbox, tmp_path):
+    run(sandbox, "pass")  # the parent now has an event loop and a zygote of its own
+    root = make_course(tmp_path / "course")
+    subs = tmp_path / "submissions"
+    for student in ("ada", "bob", "cy"):
+        write_submission(subs, student, fill(root, square=SQUARE, cube=CUBE))
+    rows = grade_batch(subs, BatchOptions(root=root, work=root / "work", workers=2,
+                                          require_sandbox=True, progress=False,
+                                          assignments=[ASSIGNMENT],
+                                          limits=Limits(cell_timeout=10, wall_clock=60)))
+    assert [(r["score"], r["outcome"]) for r in rows] == [(FULL_MARKS, "graded")] * 3
