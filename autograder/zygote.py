@@ -90,6 +90,9 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         import tempfile
 
         tempfile.tempdir = None  # pick up the kernel's TMPDIR
+        import numpy.random
+
+        numpy.random.seed()  # as a fresh kernel: its own draws (Python's random reseeds itself)
         for name, value in spec["limits"].items():
             resource.setrlimit(LIMITS[name], (value, value))
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -73,6 +73,9 @@ def test_kernels_come_from_one_zygote_and_start_without_importing(sandbox):
     second, km2 = run(sandbox, "import os; print(os.getpid())")
     assert km1.zygote is not None and km1.zygote is km2.zygote
     assert first == ["True True"]
+    draws = [run(sandbox, "import numpy\nprint(numpy.random.rand())")[0]
+             for _ in range(2)]
+    assert draws[0] != draws[1]  # unseeded draws differ from kernel to kernel, as fresh ones
     assert int(second[0]) > 2  # a forked child inside the zygote's PID namespace
 
 
