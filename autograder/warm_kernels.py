@@ -30,6 +30,7 @@ from autograder.sandbox import Sandbox, kernel_environment
 WARM_UP_SECONDS = 60
 SPAWN_SECONDS = 40  # the zygote answers once the kernel's sockets are bound (or in 30 s)
 REPLY_SECONDS = 10
+PING_SECONDS = 2
 GIVE_UP_AFTER = 2  # failed starts in one process before falling back to classic kernels
 
 
@@ -179,7 +180,11 @@ def zygote_for(sandbox: Sandbox) -> Zygote | None:
         return None
     zygote = _ZYGOTE["zygote"]
     if zygote is not None and zygote.alive and zygote.sandbox_key == _key(sandbox):
-        return zygote
+        try:  # answering, not just alive: a kernel may have stopped it
+            zygote.request({"ping": None}, PING_SECONDS)
+            return zygote
+        except ZygoteGone:
+            pass
     if zygote is not None:
         zygote.close()
     try:

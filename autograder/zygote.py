@@ -10,6 +10,7 @@ be hidden from the sandbox. It talks to its worker over stdin/stdout, one JSON o
 
     -> {"spawn": {"connection_file": ..., "cwd": ..., "env": {...}, "limits": {...}}}
     <- {"pid": N}
+    -> {"ping": null}       <- {"ok": true}
     -> {"poll": N}          <- {"exit": null | code}  (a negative code: killed by that signal)
     -> {"signal": [N, sig]} <- {"ok": true}
     -> {"clean": {"folders": [...], "keep": path}}  <- {"ok": true}
@@ -142,6 +143,9 @@ class Zygote:
         bound = bool(ready) and os.read(bound_read, 1) == b"1"  # EOF: it died first
         os.close(bound_read)
         return {"pid": pid, "bound": bound}
+
+    def do_ping(self, _: object) -> dict:
+        return {"ok": True}
 
     def do_poll(self, pid: int) -> dict:
         if self.exits.get(pid) is None:

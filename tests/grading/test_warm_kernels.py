@@ -6,6 +6,7 @@ Every test runs real kernels through nbclient, as grading does, one after anothe
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,33 @@ def test_workers_forked_after_kernels_ran_in_the_parent_grade_normally(sandbox, 
                                           assignments=[ASSIGNMENT],
                                           limits=Limits(cell_timeout=10, wall_clock=60)))
     assert [(r["score"], r["outcome"]) for r in rows] == [(FULL_MARKS, "graded")] * 3
+
+
+def _zygote_host_pid(outer: int) -> int:
+    """The zygote's PID as the host sees it: a descendant of the bwrap process `outer`."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            ppid = int(status.split("PPid:")[1].split()[0])
+            program = cmdline.split(b"\0")[0]  # bwrap's own processes carry the same argv
+            parents[int(entry.name)] = (ppid, b"The kernel zygote" in cmdline
+                                        and b"python" in Path(program.decode()).name.encode())
+    for pid, (_, is_zygote) in parents.items():
+        ancestor = pid
+        while is_zygote and ancestor in parents:
+            ancestor = parents[ancestor][0]
+            if ancestor == outer:
+                return pid
+    raise AssertionError("no zygote under the sandbox process")
+
+
+def test_a_zygote_that_stopped_answering_is_replaced_before_the_next_notebook(sandbox):
+    _, km = run(sandbox, "pass")
+    os.kill(_zygote_host_pid(km.zygote.process.pid), signal.SIGSTOP)
+    printed, km2 = run(sandbox, "print(6 * 7)")
+    assert printed == ["42"] and km2.zygote is not km.zygote
