@@ -1,7 +1,8 @@
 """The sandbox student code runs in: a bwrap'd, resource-limited Jupyter kernel.
 
 With bwrap: no network (`--unshare-net`, so the kernel talks over IPC sockets), a read-only view
-of the system, a private writable scratch folder (the kernel's working directory and $HOME), and
+of the system, a private writable scratch folder (the kernel's working directory and $HOME, in a
+size-limited tmpfs /tmp of the sandbox's own), no capabilities, and
 empty tmpfs mounts over everything a submission must not see: the masters (`solutions/`, which
 hold the hidden tests and the reference package), the work folder (gradebook, other students'
 submissions and autograded copies) and the grader's home folder.
@@ -35,6 +36,8 @@ PRLIMIT = shutil.which("prlimit") or (
 )
 
 
+SANDBOX_SCRATCH = Path("/tmp/scratch")  # inside the sandbox only
+
 # No network (kernels talk over IPC sockets), no SysV IPC shared with the host or other kernels,
 # and no capabilities: a grader run as root (CI containers) would otherwise hand its kernels
 # CAP_SYS_ADMIN, and `umount` of the tmpfs over solutions/ would show the hidden tests.
@@ -55,6 +58,7 @@ class Limits:
     cell_timeout: int = 30
     wall_clock: int = 180
     output_bytes: int = 200_000
+    scratch_mb: int = 256  # all a kernel may write (its /tmp, scratch and /dev/shm: tmpfs)
 
 
 @dataclass
@@ -71,6 +75,12 @@ class Sandbox:
     @property
     def isolated(self) -> bool:
         return self.use_bwrap and BWRAP is not None and bwrap_works()
+
+    def scratch_for(self, runtime_dir: Path) -> Path:
+        """A kernel's working directory, $HOME and $TMPDIR: inside bwrap, a folder of the
+        sandbox's own size-limited /tmp (the grader's disk never sees it); without bwrap, a
+        folder of the kernel's runtime folder."""
+        return SANDBOX_SCRATCH if self.isolated else runtime_dir / "scratch"
 
     def kernel_argv(self, runtime_dir: Path, scratch: Path) -> list[str]:
         """The command that starts one kernel; `{connection_file}` is filled in by jupyter."""
@@ -91,8 +101,11 @@ class Sandbox:
                 own_pids: bool = False, cpu_limit: bool = True) -> list[str]:
         """`command` inside bwrap (when isolated) and under the resource limits."""
         if self.isolated:
+            size = str(self.limits.scratch_mb * 1024 * 1024)
             argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                    "--tmpfs", "/tmp"]
+                    "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+            if cwd.is_relative_to(SANDBOX_SCRATCH):
+                argv += ["--dir", str(cwd)]
             for folder in self.hidden:
                 if folder.exists():
                     argv += ["--tmpfs", str(folder)]
@@ -155,7 +168,7 @@ def bwrap_works() -> bool:
             _BWRAP_WORKS = False
         else:
             probe = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                     "--tmpfs", "/tmp", *ISOLATION, "--unshare-pid", "true"]
+                     "--size", "1048576", "--tmpfs", "/tmp", *ISOLATION, "--unshare-pid", "true"]
             _BWRAP_WORKS = subprocess.run(probe, capture_output=True).returncode == 0
     return _BWRAP_WORKS
 
@@ -234,8 +247,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:
             self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
             os.chmod(self.runtime_dir, 0o700)
-        self.scratch = self.runtime_dir / "scratch"
-        self.scratch.mkdir()
+        self.scratch = self.sandbox.scratch_for(self.runtime_dir)
+        if not self.scratch.is_relative_to(SANDBOX_SCRATCH):
+            self.scratch.mkdir()
         self.transport = "ipc"
         self.ip = str(self.runtime_dir / "k")
         self.connection_file = str(self.runtime_dir / "kernel.json")

@@ -85,6 +85,7 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         for fd in protocol_fds:  # keep the numbers taken: the zygote's file objects own them
             os.dup2(devnull, fd)
         os.close(devnull)
+        os.makedirs(spec["cwd"], exist_ok=True)  # in the sandbox's /tmp, emptied by `clean`
         os.chdir(spec["cwd"])
         os.environ.clear()
         os.environ.update(spec["env"])

@@ -36,7 +36,11 @@ def test_bwrap_kernel_has_no_network_and_hides_the_masters(tmp_path):
     assert "--unshare-net" in argv and "--die-with-parent" in argv
     assert ["--cap-drop", "ALL"] == argv[argv.index("--cap-drop"):argv.index("--cap-drop") + 2]
     assert "--unshare-pid" not in argv
-    assert argv[argv.index("--tmpfs", argv.index("/tmp")) + 1] == str(hidden)
+    pairs = list(zip(argv, argv[1:]))
+    assert ("--tmpfs", str(hidden)) in pairs and ("--remount-ro", str(hidden)) in pairs
+    size = str(256 * 1024 * 1024)  # the default scratch quota, on /tmp and /dev/shm
+    assert argv[argv.index("/tmp") - 3:argv.index("/tmp") + 1] == ["--size", size, "--tmpfs",
+                                                                   "/tmp"]
     assert "--clearenv" in argv and ["--ro-bind", "/", "/"] == argv[
         argv.index("--ro-bind"):argv.index("--ro-bind") + 3]
 

@@ -213,3 +213,25 @@ def test_a_zygote_that_stopped_answering_is_replaced_before_the_next_notebook(sa
     os.kill(_zygote_host_pid(km.zygote.process.pid), signal.SIGSTOP)
     printed, km2 = run(sandbox, "print(6 * 7)")
     assert printed == ["42"] and km2.zygote is not km.zygote
+
+
+def test_a_kernel_can_write_only_its_scratch_quota_and_not_to_the_graders_disk(tmp_path):
+    box = Sandbox(hidden=default_hidden(REPO_ROOT, tmp_path / "work"),
+                  limits=Limits(scratch_mb=8))
+    for warm in (True, False):
+        box.warm_kernels = warm
+        try:
+            printed, km = run(box, "import os\nprint(os.getcwd(), os.environ['HOME'])\n"
+                                   "block = b'x' * 1024 * 1024\n"
+                                   "for name in ('scratch-1', '/tmp/t-1', '/dev/shm/s-1'):\n"
+                                   "    with open(name, 'wb') as f:\n"
+                                   "        for _ in range(12):\n"
+                                   "            f.write(block)\n")
+        finally:
+            if warm and warm_kernels._ZYGOTE["zygote"] is not None:
+                warm_kernels._ZYGOTE["zygote"].close()
+                warm_kernels._ZYGOTE["zygote"] = None
+        where, home = printed[0].split()[:2]
+        assert where == home == "/tmp/scratch", printed
+        assert "ERROR OSError" in printed[0], printed  # No space left on device, at 8 MB
+        assert not km.runtime_dir.exists()
