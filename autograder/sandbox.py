@@ -58,7 +58,7 @@ class Limits:
     cell_timeout: int = 30
     wall_clock: int = 180
     output_bytes: int = 200_000
-    scratch_mb: int = 256  # all a kernel may write (its /tmp, scratch and /dev/shm: tmpfs)
+    scratch_mb: int = 256  # size of each tmpfs a kernel writes to: /tmp (its scratch) and /dev/shm
 
 
 @dataclass
