@@ -25,7 +25,7 @@ from autograder.pipeline import NotebookResult, NotebookTask, grade_notebook
 from autograder.record import (
     catalogue,
     known_cell_ids,
-    masters_digest,
+    loaded_masters,
     prepare_gradebook,
     record_submission,
     recorded,
@@ -95,7 +95,7 @@ def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
     db_url = prepare_gradebook(root, work, assignments)
     submissions = collect(Path(source), work / "submitted", catalogue(db_url, assignments))
     done = recorded(db_url)
-    masters = {a: masters_digest(root, a) for a in assignments}
+    masters = loaded_masters(db_url)
     for sub in submissions:  # changed masters (say, a fixed hidden test) mean grading again
         sub.masters_digest = masters[sub.assignment]
     todo = [s for s in submissions if done.get(s.key) != s.digest()]

@@ -15,7 +15,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from sqlalchemy import text
 from sqlalchemy.exc import SAWarning
 
@@ -38,8 +38,10 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
     work.mkdir(parents=True, exist_ok=True)
     config = load_config(root, work)
     db_url = config.CourseDirectory.db_url
-    todo = [a for a in assignments if not _known(db_url, a, root)]
+    digests = {a: masters_digest(root, a) for a in assignments}
     _ensure_tables(db_url)
+    loaded = loaded_masters(db_url)
+    todo = [a for a in assignments if loaded.get(a) != digests[a]]
     if todo:
         with tempfile.TemporaryDirectory(dir=work) as scratch:
             config.CourseDirectory.release_directory = scratch
@@ -56,8 +58,7 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
                 gb.db.execute(text(f"DELETE FROM {MASTERS} WHERE assignment = :a"),
                               {"a": assignment})
                 gb.db.execute(text(f"INSERT INTO {MASTERS} (assignment, digest) VALUES "
-                                   "(:a, :d)"), {"a": assignment, "d": masters_digest(root,
-                                                                                    assignment)})
+                                   "(:a, :d)"), {"a": assignment, "d": digests[assignment]})
             gb.db.commit()
     return db_url
 
@@ -83,19 +84,12 @@ def masters_digest(root: Path, assignment: str) -> str:
     return h.hexdigest()
 
 
-def _known(db_url: str, assignment: str, root: Path) -> bool:
-    """The gradebook holds this assignment's masters as they are now in solutions/."""
-    if db_url.startswith("sqlite:///") and not Path(db_url[10:]).exists():
-        return False
-    _ensure_tables(db_url)
+def loaded_masters(db_url: str) -> dict[str, str]:
+    """assignment -> digest of the masters the gradebook holds (`masters_digest` when loaded)."""
     with Gradebook(db_url) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            return False
-        row = gb.db.execute(text(f"SELECT digest FROM {MASTERS} WHERE assignment = :a"),
-                            {"a": assignment}).fetchone()
-    return row is not None and row[0] == masters_digest(root, assignment)
+        in_nbgrader = {a.name for a in gb.assignments}
+        rows = gb.db.execute(text(f"SELECT assignment, digest FROM {MASTERS}")).fetchall()
+    return {assignment: digest for assignment, digest in rows if assignment in in_nbgrader}
 
 
 def catalogue(db_url: str, assignments: list[str]) -> dict[str, list[str]]:

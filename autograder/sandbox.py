@@ -36,6 +36,8 @@ PRLIMIT = shutil.which("prlimit") or (
 )
 
 
+PRLIMIT_FLAGS = {"memory": "as", "cpu": "cpu", "file_size": "fsize", "core": "core"}
+
 SANDBOX_SCRATCH = Path("/tmp/scratch")  # inside the sandbox only
 
 # No network (kernels talk over IPC sockets), no SysV IPC shared with the host or other kernels,
@@ -124,15 +126,16 @@ class Sandbox:
         else:
             argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *command]
         if PRLIMIT:
-            mb = 1024 * 1024
-            limits = self.limits
-            cpu = [f"--cpu={limits.cpu_seconds}"] if cpu_limit else []
-            argv = [PRLIMIT, f"--as={limits.memory_mb * mb}", *cpu,
-                    f"--fsize={limits.file_size_mb * mb}", "--core=0", "--", *argv]
+            limits = self.kernel_limits()
+            if not cpu_limit:
+                del limits["cpu"]
+            argv = [PRLIMIT, *[f"--{PRLIMIT_FLAGS[name]}={value}" for name, value in
+                               limits.items()], "--", *argv]
         return argv
 
     def kernel_limits(self) -> dict[str, int]:
-        """The limits a forked kernel sets on itself (names as `autograder.zygote` takes them)."""
+        """A kernel's rlimits, by the names `autograder.zygote` takes (a forked kernel sets them
+        on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (for a kernel started anew)."""
         mb = 1024 * 1024
         return {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
                 "file_size": self.limits.file_size_mb * mb, "core": 0}
@@ -248,7 +251,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
             os.chmod(self.runtime_dir, 0o700)
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
-        if not self.scratch.is_relative_to(SANDBOX_SCRATCH):
+        if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
             self.scratch.mkdir()
         self.transport = "ipc"
         self.ip = str(self.runtime_dir / "k")
@@ -287,5 +290,5 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def remove_runtime(self) -> None:
         if self.zygote is not None:
-            self.zygote.clean(self.runtime_dir)
+            self.zygote.clean()
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

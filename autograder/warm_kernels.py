@@ -42,6 +42,7 @@ class Zygote:
     """One sandboxed zygote process and the folder bound into its sandbox."""
 
     def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
         self.runtime = Path(tempfile.mkdtemp(prefix="autograder-zygote-"))
         os.chmod(self.runtime, 0o700)
         self.process = subprocess.Popen(
@@ -85,15 +86,14 @@ class Zygote:
                              SPAWN_SECONDS)
         return ForkedKernel(self, reply["pid"])
 
-    def clean(self, folder: Path) -> None:
-        """After a notebook: kill whatever it started, wipe its scratch; close if that fails."""
+    def clean(self) -> None:
+        """After a notebook: kill whatever it started, wipe its scratch; close if that fails.
+        (The kernel's folder itself is the kernel manager's to remove.)"""
         try:
-            if not self.request({"clean": {"folders": [str(folder)], "keep": str(self.runtime)}}
-                                ).get("ok"):
+            if not self.request({"clean": {"keep": str(self.runtime)}}).get("ok"):
                 self.close()
         except ZygoteGone:
             pass
-        shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
         """Kill the sandbox (bwrap takes every process inside with it) and remove the folder."""
@@ -179,7 +179,7 @@ def zygote_for(sandbox: Sandbox) -> Zygote | None:
     if not sandbox.isolated or not sandbox.warm_kernels or _ZYGOTE["failures"] >= GIVE_UP_AFTER:
         return None
     zygote = _ZYGOTE["zygote"]
-    if zygote is not None and zygote.alive and zygote.sandbox_key == _key(sandbox):
+    if zygote is not None and zygote.alive and zygote.sandbox == sandbox:
         try:  # answering, not just alive: a kernel may have stopped it
             zygote.request({"ping": None}, PING_SECONDS)
             return zygote
@@ -196,11 +196,7 @@ def zygote_for(sandbox: Sandbox) -> Zygote | None:
             print(f"warning: kernel zygote failed ({exc}); starting each kernel anew instead",
                   file=sys.stderr)
         return None
-    zygote.sandbox_key = _key(sandbox)
     _ZYGOTE["zygote"] = zygote
     multiprocessing.util.Finalize(zygote, zygote.close, exitpriority=10)  # worker exit
     return zygote
 
-
-def _key(sandbox: Sandbox) -> tuple:
-    return (tuple(sandbox.hidden), sandbox.limits, sandbox.python, tuple(sandbox.readonly_binds))

@@ -13,9 +13,9 @@ be hidden from the sandbox. It talks to its worker over stdin/stdout, one JSON o
     -> {"ping": null}       <- {"ok": true}
     -> {"poll": N}          <- {"exit": null | code}  (a negative code: killed by that signal)
     -> {"signal": [N, sig]} <- {"ok": true}
-    -> {"clean": {"folders": [...], "keep": path}}  <- {"ok": true}
+    -> {"clean": {"keep": path}}  <- {"ok": true}
          after each notebook: kill every other process of the sandbox, empty /tmp (but for
-         `keep`, the worker's folder bound into it) and /dev/shm, remove `folders`
+         `keep`, the worker's folder bound into it) and /dev/shm
 
 Isolation between notebooks: every kernel is a forked child (it shares no writable memory with
 the zygote or other kernels); `clean` kills every process of the sandbox's PID namespace but the
@@ -141,9 +141,10 @@ class Zygote:
         os.close(bound_write)
         self.exits[pid] = None
         ready, _, _ = select.select([bound_read], [], [], BIND_SECONDS)
-        bound = bool(ready) and os.read(bound_read, 1) == b"1"  # EOF: it died first
+        if ready:
+            os.read(bound_read, 1)  # b"1", or b"" (EOF) if it died first: a poll will tell
         os.close(bound_read)
-        return {"pid": pid, "bound": bound}
+        return {"pid": pid}
 
     def do_ping(self, _: object) -> dict:
         return {"ok": True}
@@ -180,13 +181,9 @@ class Zygote:
             if not others:
                 break
             time.sleep(0.005)
-        for pid in self.exits:
-            self.exits[pid] = self.exits[pid] if self.exits[pid] is not None else -9
-        keep = argument["keep"]
+        self.exits.clear()  # every kernel is gone (a later poll reads exit 0)
         for folder in ["/tmp", "/dev/shm"]:
-            wipe(folder, keep)
-        for folder in argument["folders"]:
-            shutil.rmtree(folder, ignore_errors=True)
+            wipe(folder, argument["keep"])
         return {"ok": not others}
 
     def reap(self) -> None:
