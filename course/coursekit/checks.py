@@ -24,11 +24,22 @@ exercise you have not started says exactly that.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from coursekit.core import (
+    CheckFailure,
+    ErrorHint,
+    as_float_array,
+    deciding,
+    describe,
+    fmt,
+    name_of,
+    numbers,
+    observe,
+)
 
 #: Relative and absolute tolerance of every derivative check (stated once, used everywhere).
 RTOL = 1e-5
@@ -53,10 +64,6 @@ DOMAINS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]
 }
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
-
-
-class CheckFailure(AssertionError):
-    """A check found your code wrong; the message says where, how, and what to try."""
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -100,36 +107,11 @@ def close(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL, atol: float
     return np.abs(got - expected) <= atol + rtol * np.maximum(np.abs(got), np.abs(expected))
 
 
-def as_float_array(value: Any, what: str, where: str = "") -> np.ndarray:
-    """Your result as a float64 array, or a CheckFailure saying why it is not a number.
-
-    Converting first means a comparison never trusts your object's own ``==``.
-    """
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise CheckFailure(
-            f"{what} returned {_describe(value)}{' at ' + where if where else ''}, which is not "
-            f"a number or an array of numbers ({error}). Return a float or a numpy array."
-        ) from None
-    return array
-
-
 # ----------------------------------------------------------------------------- messages
 
 
-def _fmt(x: Any) -> str:
-    array = np.asarray(x, dtype=np.float64)
-    if array.ndim == 0:
-        return f"{float(array):.6g}"
-    return np.array2string(array, precision=4, suppress_small=True, max_line_width=60)
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} (type {type(value).__name__})"
+_fmt = fmt
+_describe = describe
 
 
 def _where(names: Sequence[str], inputs: Sequence[Any]) -> str:
@@ -165,52 +147,25 @@ def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray
 # ----------------------------------------------------------------------------- calling
 
 
-def _call(fn: Callable[..., Any], args: Sequence[Any], what: str, where: str) -> Any:
-    """Call your code quietly; NotImplementedError passes through, other errors are explained."""
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(*args)
-    except NotImplementedError:
-        raise
-    except CheckFailure:
-        raise
-    except Exception as error:  # the student's code failed: say where, keep the cause
-        on_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in args)
-        hint = ""
-        if on_arrays and "truth value" in str(error):
-            hint = (
-                " It failed on numpy-array inputs: an `if` or `and` on an array is ambiguous; "
-                "use np.where or a boolean mask such as (x > 0) instead."
-            )
-        elif on_arrays and isinstance(error, ValueError):
-            hint = (
-                " The shapes do not fit together: write down the shape of every array in "
-                "your formula and check that each product or sum is defined."
-            )
-        elif on_arrays:
-            hint = (
-                " It failed on numpy-array inputs: use numpy functions (np.exp, np.log, ...) "
-                "rather than the math module so it works elementwise."
-            )
-        raise CheckFailure(
-            f"{what} raised {type(error).__name__}: {error} — at {where}.{hint}"
-        ) from error
+def array_hint(on_arrays: bool) -> ErrorHint:
+    """The extra sentence for code that raised on numpy-array inputs."""
+
+    def hint(type_name: str, message: str) -> str:
+        if not on_arrays:
+            return ""
+        if "truth value" in message:
+            return (" It failed on numpy-array inputs: an `if` or `and` on an array is "
+                    "ambiguous; use np.where or a boolean mask such as (x > 0) instead.")
+        if type_name == "ValueError":
+            return (" The shapes do not fit together: write down the shape of every array in "
+                    "your formula and check that each product or sum is defined.")
+        return (" It failed on numpy-array inputs: use numpy functions (np.exp, np.log, ...) "
+                "rather than the math module so it works elementwise.")
+
+    return hint
 
 
-def _call_for_numbers(
-    fn: Callable[..., Any], args: Sequence[Any], what: str, where: str
-) -> np.ndarray | tuple[np.ndarray, ...]:
-    """Call your code and take its result by value, as float64 arrays (a tuple of them when it
-    returns a tuple or list), before any expected value exists: a result object can then never
-    look up the answer it is compared with, nor lie in a comparison."""
-    result = _call(fn, args, what, where)
-    if isinstance(result, (tuple, list)):
-        return tuple(as_float_array(item, what, where) for item in result)
-    return as_float_array(result, what, where)
-
-
-def _instance(op: type) -> Any:
+def instance(op: type) -> Any:
     """An instance of an op class on which func/grads/vjp can be called, without running
     its constructor (which would run the forward pass)."""
     if not isinstance(op, type):
@@ -218,9 +173,10 @@ def _instance(op: type) -> Any:
     return object.__new__(op)
 
 
-def _as_partials(result: Any, n: int, what: str, where: str) -> list[Any]:
+def partials(result: Any, n: int, what: str, where: str) -> list[np.ndarray]:
+    """Your tuple of partial derivatives (one per input) as float64 arrays."""
     if isinstance(result, np.ndarray) and result.ndim > 0 and n > 1 and len(result) == n:
-        return list(result)
+        return [as_float_array(item, what, where) for item in result]
     if n == 1 and not isinstance(result, (tuple, list)):
         raise CheckFailure(
             f"{what} returned {_describe(result)}; it must return a tuple with one partial "
@@ -236,7 +192,7 @@ def _as_partials(result: Any, n: int, what: str, where: str) -> list[Any]:
             f"{what} returned {len(result)} partial derivative(s); the op has {n} input(s), "
             f"so return one per input, in the order of the inputs (at {where})."
         )
-    return list(result)
+    return [as_float_array(item, what, where) for item in result]
 
 
 # ----------------------------------------------------------------------------- checks
@@ -251,7 +207,12 @@ def check_close(
     rtol: float = RTOL,
     atol: float = ATOL,
 ) -> None:
-    """Check a result against its expected value: shape first, then every entry."""
+    """Check a result against its expected value: shape first, then every entry.
+
+    A judgement: it does nothing in the grader's recording kernel (see :mod:`coursekit.core`).
+    """
+    if not deciding():
+        return
     got = as_float_array(got, what, where)
     expected = np.asarray(expected, dtype=np.float64)
     at = f" at {where}" if where else ""
@@ -322,39 +283,42 @@ def check_op(
     ``func`` must match ``reference`` and each partial in ``grads`` must match the central
     difference of ``reference`` with respect to that input.
     """
-    name = op.__name__ if isinstance(op, type) else str(op)
+    name = name_of(op, "the op")
     names = list(names or ("a", "b", "c")[: len(domains)])
-    node = _instance(op)
+    n = len(domains)
     for inputs, args, where in sample_points(domains, names, seeds, shapes):
-        value = _call_for_numbers(node.func, args, f"`{name}.func`", where)
-        check_close(
-            value, reference(*inputs), f"`{name}.func`", where,
-            rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3,
-        )
+        hint = array_hint(bool(inputs[0].shape))
+        what = f"`{name}.func`"
+        value = observe(f"func at {where}",
+                        lambda: numbers(instance(op).func(*args), what, where), what, where, hint)
+        check_close(value, reference(*inputs) if deciding() else None, what, where,
+                    rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3)
         if not check_grads:
             continue
         what = f"`{name}.grads`"
-        result = _call_for_numbers(node.grads, args, what, where)
-        partials = _as_partials(result, len(inputs), what, where)
-        expected = [
-            finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))
-        ]
-        for i, (got, exp) in enumerate(zip(partials, expected)):
-            got_array = as_float_array(got, what, where)
-            if got_array.shape not in ((), exp.shape):
-                raise CheckFailure(
-                    f"{what} returns a partial of shape {got_array.shape} for the "
-                    f"{_ORDINALS[i]} input ({names[i]}) at {where}; expected a number or "
-                    f"shape {exp.shape}, like the input."
-                )
-            got_array = np.broadcast_to(got_array, exp.shape)
-            if not np.all(close(got_array, exp)):
-                others = [e for j, e in enumerate(expected) if j != i]
-                check_close(
-                    got_array, exp,
-                    f"{what} for the {_ORDINALS[i]} input ({names[i]})",
-                    where, _hint_for(got_array, exp, others),
-                )
+        got = observe(f"grads at {where}",
+                      lambda: partials(instance(op).grads(*args), n, what, where),
+                      what, where, hint)
+        if deciding():
+            _judge_partials(got, reference, inputs, names, what, where)
+
+
+def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
+                    inputs: Sequence[np.ndarray], names: Sequence[str], what: str,
+                    where: str) -> None:
+    expected = [finite_difference_partial(reference, inputs, i, None) for i in range(len(inputs))]
+    for i, (got_array, exp) in enumerate(zip(got, expected)):
+        if got_array.shape not in ((), exp.shape):
+            raise CheckFailure(
+                f"{what} returns a partial of shape {got_array.shape} for the "
+                f"{_ORDINALS[i]} input ({names[i]}) at {where}; expected a number or "
+                f"shape {exp.shape}, like the input."
+            )
+        got_array = np.broadcast_to(got_array, exp.shape)
+        if not np.all(close(got_array, exp)):
+            others = [e for j, e in enumerate(expected) if j != i]
+            check_close(got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})",
+                        where, _hint_for(got_array, exp, others))
 
 
 def check_vjp(
@@ -374,32 +338,39 @@ def check_vjp(
     gradient for each input must have that input's shape and equal
     d sum(g * reference(*inputs)) / d input.
     """
-    name = op.__name__ if isinstance(op, type) else str(op)
+    name = name_of(op, "the op")
     domains = list(domains or ["real"] * len(shapes))
     names = list(names or ("a", "b", "c")[: len(shapes)])
     kwargs = kwargs or {}
-    node = _instance(op)
-    for key, value in kwargs.items():
-        setattr(node, key, value)
 
     def f(*xs):
         return reference(*xs, **kwargs)
 
+    # The output's shape, from inputs of ones: the reference is never evaluated at the
+    # sampled inputs where nothing is judged.
+    out_shape = np.shape(f(*[np.ones(s) for s in shapes]))
     for seed in seeds:
         rng = np.random.default_rng(seed)
         inputs = [np.asarray(DOMAINS[d](rng, s), dtype=np.float64) for d, s in zip(domains, shapes)]
-        out = np.asarray(f(*inputs), dtype=np.float64)
-        upstream = rng.normal(size=out.shape)
+        upstream = rng.normal(size=out_shape)
         where = (
             f"input shapes {', '.join(f'{n}{tuple(x.shape)}' for n, x in zip(names, inputs))}"
             f"{''.join(f', {k}={v!r}' for k, v in kwargs.items())}, seed {seed}"
         )
         what = f"`{name}.vjp`"
-        result = _call_for_numbers(node.vjp, [upstream, *inputs], what, where)
-        grads = _as_partials(result, len(inputs), what, where)
+
+        def probe(inputs=inputs, upstream=upstream, where=where, what=what):
+            node = instance(op)
+            for key, value in kwargs.items():
+                setattr(node, key, value)
+            return partials(node.vjp(upstream.copy(), *[x.copy() for x in inputs]),
+                            len(inputs), what, where)
+
+        got = observe(f"vjp with {where}", probe, what, where, array_hint(True))
+        if not deciding():
+            continue
         expected = [finite_difference_partial(f, inputs, i, upstream) for i in range(len(inputs))]
-        for i, (got, exp) in enumerate(zip(grads, expected)):
-            got_array = as_float_array(got, what, where)
+        for i, (got_array, exp) in enumerate(zip(got, expected)):
             if got_array.shape != exp.shape:
                 reduce_hint = (
                     " The input was broadcast: sum the gradient over the broadcast axes "
@@ -415,7 +386,8 @@ def check_vjp(
             others = [e for j, e in enumerate(expected) if j != i]
             check_close(
                 got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})", where,
-                _hint_for(got_array, exp, others) if not np.all(close(got_array, exp)) else "",
+                _hint_for(got_array, exp, others) if not np.all(close(got_array, exp))
+                else "",
             )
 
 
@@ -433,11 +405,13 @@ def check_gradient(
     """
     inputs = [np.asarray(x, dtype=np.float64) for x in point]
     where = _where(names, inputs)
-    result = _call_for_numbers(student, list(point), what, where)
-    partials = _as_partials(result, len(inputs), what, where)
+    got = observe(f"gradient at {where}",
+                  lambda: partials(student(*[float(x) for x in point]), len(inputs), what, where),
+                  what, where)
+    if not deciding():
+        return
     expected = [finite_difference_partial(f, inputs, i, None) for i in range(len(inputs))]
-    for i, (got, exp) in enumerate(zip(partials, expected)):
-        got_array = as_float_array(got, what, where)
+    for i, (got_array, exp) in enumerate(zip(got, expected)):
         others = [e for j, e in enumerate(expected) if j != i]
         hint = _hint_for(np.broadcast_to(got_array, exp.shape), exp, others) if (
             got_array.shape in ((), exp.shape)
@@ -458,12 +432,15 @@ def check_derivative(
     It is tried on floats and on numpy arrays from ``domain``.
     """
     for (x,), (arg,), where in sample_points([domain], ["x"], seeds, ((), (4,))):
-        got = _call_for_numbers(student, [arg], what, where)
+        got = observe(f"derivative at {where}",
+                      lambda: as_float_array(student(arg), what, where), what, where,
+                      array_hint(bool(x.shape)))
+        if not deciding():
+            continue
         expected = finite_difference_partial(f, [x], 0, None)
-        got_array = as_float_array(got, what, where)
         hint = ""
-        if got_array.shape in ((), expected.shape):
-            b = np.broadcast_to(got_array, expected.shape)
+        if got.shape in ((), expected.shape):
+            b = np.broadcast_to(got, expected.shape)
             if not np.all(close(b, expected)):
                 hint = _hint_for(b, expected, [])
-        check_close(got_array, expected, what, where, hint)
+        check_close(got, expected, what, where, hint)
