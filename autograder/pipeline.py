@@ -17,7 +17,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    IgnorePattern,
     LimitOutput,
     OverwriteCells,
     OverwriteKernelspec,
@@ -26,23 +25,15 @@ from traitlets.config import Config
 
 from autograder.collect import INVALID_JSON, NOT_A_NOTEBOOK
 from autograder.sandbox import Sandbox
-from autograder.steps import (
-    ErrorsFirst,
-    InsertGuardCells,
-    ReadGuardVerdicts,
-    SandboxedExecute,
-    StripForeignGradeIds,
-    ZeroOnTampering,
-    ZeroUnrunTests,
-)
+from autograder.steps import SandboxedExecute, StripForeignGradeIds, VerifyGradeCells
 
 # StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
 # a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it).
 SANITIZE = (StripForeignGradeIds, ClearOutput, DeduplicateIds, StripForeignGradeIds,
             OverwriteKernelspec,
-            OverwriteCells, CheckCellMetadata, InsertGuardCells)
-SCORE = (ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
-         ZeroOnTampering)
+            OverwriteCells, CheckCellMetadata)
+# The kernel only recorded; VerifyGradeCells decides every test cell here, from the records.
+SCORE = (VerifyGradeCells, LimitOutput)
 
 
 @dataclass
@@ -112,8 +103,8 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         nb, resources = step(config=config).preprocess(nb, resources)
     failure = resources["autograder"].get("failure")
     if failure:
-        detail = resources["autograder"].get("tampering") or _failure_detail(
-            failure, sandbox, stopped=bool(resources["autograder"].get("stopped")))
+        detail = _failure_detail(failure, sandbox,
+                                 stopped=bool(resources["autograder"].get("stopped")))
         result.error = f"{failure}: {detail}"
     for cell in nb.cells:
         if utils.is_grade(cell):

@@ -157,6 +157,8 @@ def kernel_environment(scratch: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "LANG": "C.UTF-8",
         "NBGRADER_EXECUTION": "autograde",
+        # coursekit's checks only record what the student's code returns; the grader decides
+        "COURSEKIT_RECORD": "1",
     }
 
 

@@ -3,20 +3,18 @@
 They run around nbgrader's own steps (see `autograder.pipeline`):
 
     sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-               OverwriteCells, CheckCellMetadata, InsertGuardCells
-    execute:   SandboxedExecute
-    score:     ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
-               ZeroOnTampering
+               OverwriteCells, CheckCellMetadata
+    execute:   SandboxedExecute (the kernel records what the student's code returns)
+    score:     VerifyGradeCells (decides each test cell in this process), LimitOutput
 
 Every step reads and writes `resources["autograder"]`, a dict that travels with the notebook:
-`known_ids`, `nonce`, `executed` (cell index -> reply status), `failure` (named error or None),
-`tampering` (what was changed, or None).
+`known_ids`, `executed` (cell index -> reply status), `failure` (named error or None),
+`verdicts` (grade_id -> `autograder.verify.Verdict`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 from jupyter_core.utils import ensure_async
@@ -28,21 +26,17 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from autograder.guard import (
-    GUARD_KEY,
-    bound_names,
-    check_source,
-    install_source,
-    read_names,
-    record_source,
-)
 from autograder.sandbox import SandboxedKernelManager
+from autograder.verify import MAX_RECORD_BYTES, setup_imports, verify_cell
+from coursekit.core import RECORD_MIME
+
+#: Cell metadata key of a test cell's verdict (written by VerifyGradeCells, read by feedback).
+VERDICT_KEY = "autograder"
 
 # Named errors a notebook can end with (shown in the grade table and exports).
 TIMED_OUT = "timed out"
 MEMORY = "killed for memory"
 KERNEL_DIED = "kernel died"
-TAMPERING = "tampering detected"
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -68,39 +62,6 @@ class StripForeignGradeIds(NbGraderPreprocessor):
         return cell, resources
 
 
-class InsertGuardCells(NbGraderPreprocessor):
-    """Insert the tamper guard: install first, a check before each grade cell and at the end,
-    and a record after each locked cell (its source is the master's, restored by OverwriteCells)
-    of the names it binds, so a grade cell's check can tell that a name it reads was rebound."""
-
-    def preprocess(self, nb, resources):
-        nonce = state(resources).setdefault("nonce", secrets.token_hex(8))
-        cells = [_guard_cell(install_source(nonce), "install")]
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type != "code":
-                cells.append(cell)
-                continue
-            if utils.is_grade(cell):
-                where = meta["grade_id"]
-                cells.append(_guard_cell(check_source(where, read_names(cell.source)), "check"))
-            cells.append(cell)
-            if meta.get("locked") and not meta.get("solution"):
-                names = bound_names(cell.source)
-                if names:
-                    where = meta.get("grade_id", "a locked cell")
-                    cells.append(_guard_cell(record_source(where, names), "record"))
-        cells.append(_guard_cell(check_source("the end of the notebook"), "check"))
-        nb.cells = cells
-        return nb, resources
-
-
-def _guard_cell(source: str, role: str) -> NotebookNode:
-    cell = new_code_cell(source)
-    cell.metadata[GUARD_KEY] = role
-    return cell
-
-
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in a sandboxed kernel, with a wall clock and an output budget.
 
@@ -120,6 +81,7 @@ class SandboxedExecute(Execute):
     cell_timeout = Integer(30)
     interrupt_grace = Integer(5)
     output_bytes = Integer(200_000)
+    record_bytes = Integer(MAX_RECORD_BYTES)
 
     def create_kernel_manager(self):
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3",
@@ -133,6 +95,7 @@ class SandboxedExecute(Execute):
         self._ready = None
         self._deadline = self._started + self.wall_clock
         self._budget = self.output_bytes
+        self._record_budget = self.record_bytes
         self._truncated = False
         self.timeout_func = self._cell_timeout
         self.shutdown_kernel = "immediate"
@@ -216,6 +179,13 @@ class SandboxedExecute(Execute):
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))
+        if RECORD_MIME in (msg.get("content", {}).get("data") or {}):
+            # the checks' records have a budget of their own, so a chatty notebook cannot
+            # crowd them out (and records cannot crowd out the notebook's own output)
+            self._record_budget -= size
+            if self._record_budget < 0:
+                return None
+            return super().output(outs, msg, display_id, cell_index)
         if self._budget - size < 0:
             if not self._truncated:
                 self._truncated = True
@@ -226,84 +196,45 @@ class SandboxedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-class ReadGuardVerdicts(NbGraderPreprocessor):
-    """Read what the guard cells printed, then remove them (they never reach feedback)."""
+class VerifyGradeCells(NbGraderPreprocessor):
+    """Decide every test cell from its records, in this process (which runs no student code).
+
+    Each autograder test cell's outputs are replaced by the verdict: what the replay printed
+    when it passed, one error output with the check's message when it failed, so nbgrader's
+    own scoring (an error output scores 0) records the verified result. The verdict's
+    student-facing text goes into the cell's metadata (`autograder`) for the feedback pages;
+    that key is removed from every other cell, so a submission cannot plant one.
+    """
 
     def preprocess(self, nb, resources):
         info = state(resources)
-        nonce = info.get("nonce", "")
-        executed = info.get("executed", {})
-        problems = []
-        kept = []
-        for index, cell in enumerate(nb.cells):
-            role = cell.metadata.get(GUARD_KEY)
-            if role is None:
-                kept.append(cell)
+        nbgrader = resources["nbgrader"]
+        masters = master_cells(nbgrader["db_url"], nbgrader["assignment"], nbgrader["notebook"])
+        imports = setup_imports([source for source, locked in masters.values() if locked])
+        verdicts = {}
+        for cell in nb.cells:
+            cell.metadata.pop(VERDICT_KEY, None)
+            if not (cell.cell_type == "code" and utils.is_grade(cell)
+                    and not utils.is_solution(cell)):
                 continue
-            if index not in executed:
-                continue  # the notebook stopped before it (timeout, dead kernel)
-            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-            lines = [line for line in text.splitlines() if line.startswith(nonce)]
-            if executed[index] != "ok" or not lines:
-                how = "failed" if executed[index] != "ok" else "was silenced"
-                problems.append(f"the grader's {role} cell {how}")
-            elif "TAMPERED:" in lines[0]:
-                problems.append(lines[0][len(nonce):].replace("TAMPERED:", "").strip())
-        nb.cells = kept
-        info["tampering"] = _summarize(problems) or None
-        if problems:
-            info["failure"] = TAMPERING
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            source = masters.get(grade_id, (cell.source, True))[0]
+            verdict = verify_cell(source, list(cell.outputs), imports)
+            verdicts[grade_id] = verdict
+            if verdict.passed:
+                cell.outputs = [new_output("stream", name="stdout", text=verdict.output)
+                                ] if verdict.output else []
+            else:
+                cell.outputs = [error_output(verdict.ename, verdict.message)]
+            cell.metadata[VERDICT_KEY] = {"outcome": verdict.outcome, "public": verdict.public}
+        info["verdicts"] = verdicts
         return nb, resources
 
 
-def _summarize(problems: list[str]) -> str:
-    """'numpy.allclose changed (first seen before test_x)' once per change, not once per check."""
-    seen: dict[str, str] = {}
-    for problem in problems:
-        what, _, where = problem.partition(" before ")
-        for item in what.split(", "):
-            seen.setdefault(item, where)
-    return "; ".join(f"{item} changed" + (f" (first seen before {where})" if where else "")
-                     for item, where in seen.items())
+def master_cells(db_url: str, assignment: str, notebook: str) -> dict[str, tuple[str, bool]]:
+    """grade_id -> (source, locked) of every cell nbgrader keeps of the master notebook."""
+    from nbgrader.api import Gradebook
 
-
-class ZeroUnrunTests(NbGraderPreprocessor):
-    """A test cell that never ran (timeout, dead kernel) scores 0, not full marks."""
-
-    def preprocess_cell(self, cell, resources, index):
-        unrun = cell.get("execution_count") is None
-        if utils.is_grade(cell) and cell.cell_type == "code" and unrun:
-            reason = state(resources).get("failure") or "not run"
-            cell.outputs.insert(0, error_output(
-                "NotRun", f"this test did not run ({reason}); it scores 0"))
-        return cell, resources
-
-
-class ErrorsFirst(NbGraderPreprocessor):
-    """Put error and stderr outputs of a test cell first.
-
-    nbgrader scores a test cell by its first telling output; a submission could otherwise put a
-    partial-credit result (from a background thread) in front of the test's own traceback.
-    """
-
-    def preprocess_cell(self, cell, resources, index):
-        if utils.is_grade(cell) and cell.cell_type == "code":
-            bad = [o for o in cell.outputs if _is_failure(o)]
-            if bad:
-                cell.outputs = bad + [o for o in cell.outputs if not _is_failure(o)]
-        return cell, resources
-
-
-def _is_failure(output: NotebookNode) -> bool:
-    return output.output_type == "error" or (
-        output.output_type == "stream" and output.get("name") == "stderr")
-
-
-class ZeroOnTampering(NbGraderPreprocessor):
-    """Tampering with numpy, coursekit or IPython zeroes every test of the notebook."""
-
-    def preprocess_cell(self, cell, resources, index):
-        tampering = state(resources).get("tampering")
-        if tampering and utils.is_grade(cell) and cell.cell_type == "code":
-            cell.outputs.insert(0, error_output("TamperingDetected", tampering))
-        return cell, resources
+    with Gradebook(db_url) as gradebook:
+        cells = gradebook.find_notebook(notebook, assignment).source_cells
+        return {cell.name: (cell.source, bool(cell.locked)) for cell in cells}

@@ -262,7 +262,8 @@ def encode(value: Any) -> Any:
         if kind is None:
             raise TypeError(f"cannot record an array of dtype {value.dtype}")
         array = np.asarray(value, dtype=kind)
-        return {"~nd": [kind, list(array.shape), base64.b64encode(array.tobytes(order="C")).decode()]}
+        text = base64.b64encode(array.tobytes(order="C")).decode()
+        return {"~nd": [kind, list(array.shape), text]}
     if isinstance(value, (list, tuple)):
         return [encode(item) for item in value]
     raise TypeError(f"cannot record {type(value).__name__}")

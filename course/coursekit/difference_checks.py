@@ -15,12 +15,12 @@ input, the expected and actual values, and a hint.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit.checks import CheckFailure, _call, as_float_array, check_close, close
+from coursekit.checks import CheckFailure, array_hint, as_float_array, check_close, close
+from coursekit.core import deciding, observe
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -59,21 +59,23 @@ MISTAKES: dict[str, list[tuple[Callable, str]]] = {
 
 
 def _check_accuracy(student: Callable, name: str, seeds: Sequence[int], h: float, rtol: float):
+    what = f"`{name}`"
     for seed in seeds:
         for fname, (f, df, _, _) in KNOWN.items():
             for x in _points(seed):
                 where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
-                got = _call(student, [f, float(x), h], f"`{name}`", where)
+                got = observe(f"accuracy at {where}",
+                              lambda: as_float_array(student(f, float(x), h), what, where),
+                              what, where)
+                if not deciding():
+                    continue
                 hint = "compare your formula with the one in the text"
-                try:
-                    value = float(as_float_array(got, f"`{name}`", where))
-                except (TypeError, ValueError):
-                    value = None
+                value = float(got) if got.shape == () else None
                 for mistake, why in MISTAKES.get(name, []):
                     if value is not None and np.isclose(value, mistake(f, x, h), rtol=1e-9):
                         hint = why
                         break
-                check_close(got, df(x), f"`{name}`", where, hint, rtol=rtol, atol=1e-9)
+                check_close(got, df(x), what, where, hint, rtol=rtol, atol=1e-9)
 
 
 def _check_order(
@@ -85,9 +87,12 @@ def _check_order(
             for x in _points(seed, 2):
                 for h in (1e-2, 1e-3):
                     where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
-                    got = as_float_array(
-                        _call(student, [f, float(x), h], f"`{name}`", where), f"`{name}`", where
-                    )
+                    got = observe(
+                        f"order at {where}",
+                        lambda: as_float_array(student(f, float(x), h), f"`{name}`", where),
+                        f"`{name}`", where)
+                    if not deciding():
+                        continue
                     if got.shape != ():
                         raise CheckFailure(
                             f"`{name}` returned shape {got.shape} at {where}; for a float x it "
@@ -140,7 +145,9 @@ def check_elementwise(student: Callable, name: str, h: float, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2.0, 2.0, size=(2, 3))
     where = f"f=sin, x of shape (2, 3), h={h:g} (seed {seed})"
-    got = _call(student, [np.sin, x, h], f"`{name}`", where)
+    got = observe(f"elementwise at {where}",
+                  lambda: as_float_array(student(np.sin, x.copy(), h), f"`{name}`", where),
+                  f"`{name}`", where, array_hint(True))
     check_close(
         got, np.cos(x), f"`{name}`", where,
         "it should work entry by entry when x is an array", rtol=1e-5, atol=1e-7,
@@ -174,23 +181,18 @@ def _test_functions(rng: np.random.Generator, shape: tuple[int, ...]):
         yield "x[first]*x[last] + sin(x[first])", corner_product, corner_gradient
 
 
-def _call_gradient(student: Callable, f: Callable, x: np.ndarray, h: float, where: str):
-    """Call numerical_gradient quietly; explain a failure on a many-dimensional x."""
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return student(f, x, h)
-    except (NotImplementedError, CheckFailure):
-        raise
-    except Exception as error:
-        hint = (
-            " x may have any shape: visit its positions with np.ndindex(x.shape) rather than "
-            "range(len(x)), and keep every array x's shape."
-            if x.ndim > 1 else ""
-        )
-        raise CheckFailure(
-            f"`numerical_gradient` raised {type(error).__name__}: {error} — at {where}.{hint}"
-        ) from error
+def _gradient_hint(ndim: int):
+    def hint(type_name: str, message: str) -> str:
+        return (" x may have any shape: visit its positions with np.ndindex(x.shape) rather "
+                "than range(len(x)), and keep every array x's shape." if ndim > 1 else "")
+    return hint
+
+
+def _gradient_probe(student: Callable, f: Callable, x: np.ndarray, h: float, name: str,
+                    where: str):
+    """Your gradient and the input as it was after your call (it must not change)."""
+    result = student(f, x, h)
+    return [as_float_array(result, name, where), np.array(x, dtype=np.float64)]
 
 
 def check_numerical_gradient(
@@ -209,17 +211,24 @@ def check_numerical_gradient(
                 x = rng.uniform(-2.0, 2.0, size=shape)
                 before = x.copy()
                 where = f"f(x)={fname}, x of shape {shape}, h={h:g} (seed {seed})"
-                got = as_float_array(_call_gradient(student, f, x, h, where), name, where)
-                if got.shape != x.shape:
+                data = observe(f"gradient at {where}",
+                               lambda: _gradient_probe(student, f, x, h, name, where),
+                               name, where, _gradient_hint(x.ndim))
+                if not deciding():
+                    continue
+                got, after = data
+                if got.shape != before.shape:
                     raise CheckFailure(
                         f"{name} returned shape {got.shape} for {where}; the gradient has one "
-                        f"entry per entry of x, so it must have x's shape {x.shape}. Loop over "
-                        "np.ndindex(x.shape) and fill np.zeros_like(x)."
+                        f"entry per entry of x, so it must have x's shape {before.shape}. "
+                        "Loop over np.ndindex(x.shape) and fill np.zeros_like(x)."
                     )
-                if not np.array_equal(x, before):
+                if after.shape != before.shape or not np.array_equal(after, before):
+                    moved = (np.max(np.abs(after - before)) if after.shape == before.shape
+                             else float("nan"))
                     raise CheckFailure(
                         f"{name} changed its input x for {where}: some entries moved by up "
-                        f"to {np.max(np.abs(x - before)):.2g}. Put each entry back after "
+                        f"to {moved:.2g}. Put each entry back after "
                         "nudging it (or nudge a copy)."
                     )
                 expected = gradient(before)

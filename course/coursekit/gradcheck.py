@@ -15,13 +15,24 @@ Entries are compared like every other check of the kit:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .checks import ATOL, RTOL, CheckFailure, as_float_array, check_close, close, step_size
+from .checks import (
+    ATOL,
+    RTOL,
+    CheckFailure,
+    array_hint,
+    as_float_array,
+    check_close,
+    close,
+    step_size,
+)
+from .core import deciding, observe
 
 #: How many times a step that crosses a kink is divided by 10 before the entry is skipped.
 #: Two shrinks reach about 6e-8, where round-off is still ~1e-9 of an O(1) loss.
@@ -168,44 +179,73 @@ def check_network_gradient(
     return result
 
 
-def check_value_and_grad(
-    student: Callable[..., Any],
-    reference: Callable[..., Any],
-    x: np.ndarray,
-    *args: Any,
-    what: str,
-    where: str = "",
-) -> None:
-    """Check ``student(x, *args) -> (value, dvalue/dx)`` for a scalar-valued ``reference``.
-
-    The value must be a scalar equal to ``reference(x, *args)``; the gradient must have x's
-    shape and match central differences of the reference with respect to ``x`` (``args``, such
-    as integer labels, are held fixed).
-    """
-    from .checks import _call, _hint_for, finite_difference_partial
-
-    x = np.asarray(x, dtype=np.float64)
-    result = _call(student, [x.copy(), *args], f"`{what}`", where)
+def _value_and_grad_probe(student: Callable[..., Any], x: np.ndarray, args: Sequence[Any],
+                          what: str, where: str) -> list[Any]:
+    """[value, gradient, whether the input was changed] of ``student(x, *args)``."""
+    given = x.copy()
+    result = student(given, *copy.deepcopy(list(args)))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailure(
             f"`{what}` returned {type(result).__name__}; it must return a pair "
             f"(value, gradient) at {where}."
         )
     value = as_float_array(result[0], f"the value from `{what}`", where)
+    grad = as_float_array(result[1], f"the gradient from `{what}`", where)
+    return [value, grad, bool(given.shape != x.shape or not np.array_equal(given, x))]
+
+
+def check_value_and_grad(
+    student: Callable[..., Any],
+    reference: Callable[..., Any] | None,
+    x: np.ndarray,
+    *args: Any,
+    what: str,
+    where: str = "",
+    shift: float = 0.0,
+    expected: tuple[Any, Any] | None = None,
+    hint: str = "",
+) -> None:
+    """Check ``student(x, *args) -> (value, dvalue/dx)`` for a scalar-valued ``reference``.
+
+    The value must be a scalar equal to ``reference(x, *args)``; the gradient must have x's
+    shape and match central differences of the reference with respect to ``x`` (``args``, such
+    as integer labels, are held fixed), and ``x`` must be left unchanged. With ``shift`` the
+    student's function gets ``x + shift`` and must still give the reference's results at ``x``
+    (a softmax does not change when every logit moves by the same amount); ``expected`` gives
+    the (value, gradient) outright instead of a reference; ``hint`` is said on a wrong result.
+    """
+    from .checks import _hint_for, finite_difference_partial
+
+    x = np.asarray(x, dtype=np.float64)
+    data = observe(f"value and gradient at {where} (shift {shift:g})",
+                   lambda: _value_and_grad_probe(student, x + shift, args, what, where),
+                   f"`{what}`", where, array_hint(True))
+    if not deciding():
+        return
+    value, grad, changed = data
+    if changed:
+        raise CheckFailure(
+            f"`{what}` changed its input at {where}: do not modify the input in place (work "
+            "on a copy, e.g. logits - logits.max(axis=1, keepdims=True) makes a new array)."
+        )
     if value.shape != ():
         raise CheckFailure(
             f"the value from `{what}` has shape {value.shape} at {where}; the loss is a single "
             "number (the mean over the examples)."
         )
-    check_close(value, reference(x, *args), f"the value from `{what}`", where)
-    grad = as_float_array(result[1], f"the gradient from `{what}`", where)
+    if expected is None:
+        expected_value = reference(x, *args)
+        expected_grad = finite_difference_partial(
+            lambda z: reference(z, *args), [x], 0, np.ones(()))
+    else:
+        expected_value, expected_grad = expected
+    check_close(value, expected_value, f"the value from `{what}`", where, hint)
+    expected_grad = np.asarray(expected_grad, dtype=np.float64)
     if grad.shape != x.shape:
         raise CheckFailure(
             f"the gradient from `{what}` has shape {grad.shape} at {where}; it must have the "
             f"shape of the input, {x.shape}."
         )
-    expected = finite_difference_partial(
-        lambda z: reference(z, *args), [x], 0, np.ones(())
-    )
-    hint = "" if np.all(close(grad, expected)) else _hint_for(grad, expected, [])
-    check_close(grad, expected, f"the gradient from `{what}`", where, hint)
+    if not hint and not np.all(close(grad, expected_grad)):
+        hint = _hint_for(grad, expected_grad, [])
+    check_close(grad, expected_grad, f"the gradient from `{what}`", where, hint)
