@@ -43,7 +43,7 @@ HOSTILE_ASSIGNMENT = "01-derivatives"
 ATTACKS = {
     # A line transformer wraps every cell that calls a check in try/except: the failures of the
     # test cells vanish, their replies say "ok" and nbgrader sees no error.
-    "hides-tracebacks": ("tampering detected", """\
+    "hides-tracebacks": ("graded", """\
 def _swallow_failures(lines):
     if not any("check_" in line for line in lines):
         return lines
@@ -51,7 +51,7 @@ def _swallow_failures(lines):
 get_ipython().input_transformer_manager.line_transforms.append(_swallow_failures)
 """),
     # What the checks compare with: np.all(close(...)), np.allclose, np.isclose, np.array_equal.
-    "patches-numpy": ("tampering detected", """\
+    "patches-numpy": ("graded", """\
 import numpy as np
 np.all = lambda *args, **kwargs: True
 np.allclose = lambda *args, **kwargs: True
@@ -60,7 +60,7 @@ np.array_equal = lambda *args, **kwargs: True
 """),
     # Every check_* function of coursekit becomes a no-op in place (new __code__), so the names
     # the setup cell imported into the notebook pass too.
-    "patches-coursekit": ("tampering detected", """\
+    "patches-coursekit": ("graded", """\
 import coursekit.checks, coursekit.difference_checks
 def _passes(*args, **kwargs):
     return None
@@ -70,7 +70,7 @@ for _module in (coursekit.checks, coursekit.difference_checks):
             _obj.__code__ = _passes.__code__
 """),
     # coursekit untouched: only the notebook's own names for the checks are rebound.
-    "shadows-checks": ("tampering detected", None),  # made from the setup cell's imports
+    "shadows-checks": ("graded", None),  # made from the setup cell's imports
     # An execute_result in front of every cell's own output: nbgrader gives full credit for an
     # execute_result that is not a number, before it looks at the error that follows.
     "prints-passed": ("graded", """\
