@@ -82,7 +82,8 @@ def _parents_attribute(node: Any) -> tuple[Any, ...] | None:
 
 def _same(a: Any, b: Any) -> bool:
     try:
-        return bool(np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)))
+        return bool(np.array_equal(np.asarray(a, dtype=np.float64),
+                                   np.asarray(b, dtype=np.float64)))
     except (TypeError, ValueError):
         return False
 
@@ -207,7 +208,8 @@ class Graph:
             seen.add(id(node))
             raw = self._raw_inputs(node) or ()
             parents = [p for p in raw if _is_node(p)]
-            if not parents and (len(raw) == 0 or (len(raw) == 1 and _same(raw[0], _value_of(node)))):
+            made_from_number = len(raw) == 1 and _same(raw[0], _value_of(node))
+            if not parents and (len(raw) == 0 or made_from_number):
                 drawn: list[Any] = []  # a variable: its one input is the number it was made from
             else:
                 drawn = [p if _is_node(p) else Constant(p) for p in raw]
