@@ -795,7 +795,7 @@ def render(graph: Graph, step: Step | None, ax: Any) -> None:
         x, y = graph.position[id(node)]
         constants = [c for c in graph.inputs[id(node)] if isinstance(c, Constant)]
         for k, constant in enumerate(constants):  # a small grey box left of its user
-            cy = y - 0.45 - 0.28 * k
+            cy = y + 0.42 + 0.26 * k
             label = ax.text(x - 0.5, cy, _fmt(constant.value, 3), ha="center", va="center",
                             fontsize=9, color="0.3", zorder=3,
                             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6",
@@ -816,14 +816,19 @@ def render(graph: Graph, step: Step | None, ax: Any) -> None:
                     textcoords=boxes[id(source)], zorder=4,
                     arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=0.8",
                                 "color": _FLOW, "lw": 3.0, "shrinkA": 4, "shrinkB": 4,
-                                "connectionstyle": "arc3,rad=-0.25"})
+                                "connectionstyle": f"arc3,rad={-0.25}"})
         (x0, y0), (x1, y1) = graph.position[id(source)], graph.position[id(target)]
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.33, label, ha="center", va="center",
-                fontsize=10, color=_FLOW, fontweight="bold", zorder=6,
+        rad = -0.25  # where arc3 bends: the label sits just outside the curve's middle
+        cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)
+        mx, my = 0.25 * x0 + 0.5 * cx + 0.25 * x1, 0.25 * y0 + 0.5 * cy + 0.25 * y1
+        bx, by = cx - (x0 + x1) / 2, cy - (y0 + y1) / 2
+        norm = math.hypot(bx, by) or 1.0
+        ax.text(mx + 0.2 * bx / norm, my + 0.2 * by / norm, label, ha="center", va="center",
+                fontsize=9.5, color=_FLOW, fontweight="bold", zorder=6,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": _FLOW, "lw": 1.0})
     ax.set_xlim(-0.7, graph.levels - 0.3)
     half = (graph.height - 1) / 2
-    ax.set_ylim(-half - 0.75, half + 0.6)
+    ax.set_ylim(-half - 0.6, half + 0.7)
 
 
 def draw_graph_view(output: Any, names: Mapping[Any, Any] | None = None, ax: Any = None,

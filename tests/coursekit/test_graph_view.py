@@ -197,3 +197,28 @@ def test_draw_graph_view_shows_the_grads_the_nodes_hold():
     ax = gv.draw_graph_view(ns["L"], names=ns)
     texts = [t.get_text() for t in ax.texts]
     assert any(t.startswith("a = x ** 2\nvalue 2.25\ngrad -9.055") for t in texts)
+
+
+@pytest.mark.notebooks
+def test_a_headless_kernel_runs_the_widget_cells_at_once():
+    """As nbgrader runs a notebook: a kernel with no front end must not wait for the widget."""
+    import time
+
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    source = ("from autodiff.reverse import AutogradValue\n"
+              "from coursekit.graph_view import graph_stepper, walk_stepper\n"
+              "x = AutogradValue(1.5); a = x ** 2; L = -(5 * a) * a.log()\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source),
+                nbformat.v4.new_code_cell("graph_stepper(L, names=locals())"),
+                nbformat.v4.new_code_cell("walk_stepper(L, names=locals())")]
+    start = time.perf_counter()
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    assert time.perf_counter() - start < 45
+    for cell in nb.cells[1:]:
+        kinds = {o.output_type for o in cell.outputs}
+        assert "error" not in kinds and not any(o.get("name") == "stderr" for o in cell.outputs)
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                   for o in cell.outputs)
