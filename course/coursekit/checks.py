@@ -444,3 +444,28 @@ def check_derivative(
             if not np.all(close(b, expected)):
                 hint = _hint_for(b, expected, [])
         check_close(got, expected, what, where, hint)
+
+
+def check_values(
+    student: Callable[..., Any],
+    reference: Callable[..., Any],
+    points: Sequence[Sequence[Any]],
+    what: str,
+    *,
+    rtol: float = VALUE_RTOL,
+    atol: float = VALUE_ATOL,
+) -> None:
+    """Check ``student(*args)`` against the kit's ``reference(*args)`` for each ``args`` in
+    ``points`` (values and shapes), e.g. ``check_values(square, np.square, [(3.0,)], "square")``.
+
+    The general-purpose check for an exercise that computes a value; a test cell written with
+    it is decided by the grader outside the student's kernel like every other check.
+    """
+    for args in points:
+        where = ", ".join(fmt(a) for a in args)
+        got = observe(f"value at ({where})",
+                      lambda: as_float_array(student(*args), f"`{what}`", where),
+                      f"`{what}`", where,
+                      array_hint(any(np.ndim(a) for a in args)))
+        if deciding():
+            check_close(got, reference(*args), f"`{what}`", where, rtol=rtol, atol=atol)

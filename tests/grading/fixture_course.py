@@ -37,23 +37,20 @@ def master_notebook():
         new_code_cell("import numpy as np\n\ndef square(x):\n    ### BEGIN SOLUTION\n"
                       "    return np.asarray(x, dtype=float) ** 2\n    ### END SOLUTION",
                       metadata=_meta("square", solution=True)),
-        new_code_cell("import numpy as np\n"
-                      "got = np.asarray(square(3.0), dtype=np.float64)\n"
-                      "assert got.shape == () and abs(float(got) - 9.0) < 1e-12, "
-                      "'square(3.0) should be 9.0'\nprint('visible test passed')",
+        new_code_cell("import numpy as np\nfrom coursekit.checks import check_values\n\n"
+                      "check_values(square, np.square, [(3.0,)], 'square')\n"
+                      "print('visible test passed')",
                       metadata=_meta("test_square", grade=True, locked=True, points=1)),
-        new_code_cell("import numpy as np\n### BEGIN HIDDEN TESTS\n"
-                      "for x in [-1.5, 0.25, 2.0]:\n"
-                      "    got = np.asarray(square(x), dtype=np.float64)\n"
-                      "    assert got.shape == () and abs(float(got) - x * x) < 1e-12, x\n"
+        new_code_cell("import numpy as np\nfrom coursekit.checks import check_values\n"
+                      "### BEGIN HIDDEN TESTS\n"
+                      "check_values(square, np.square, [(-1.5,), (0.25,), (2.0,)], 'square')\n"
                       "### END HIDDEN TESTS",
                       metadata=_meta("test_square_hidden", grade=True, locked=True, points=2)),
         new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n"
                       "    ### END SOLUTION", metadata=_meta("cube", solution=True)),
-        new_code_cell("import numpy as np\n### BEGIN HIDDEN TESTS\n"
-                      "for x in [-2.0, 0.5, 3.0]:\n"
-                      "    got = np.asarray(cube(x), dtype=np.float64)\n"
-                      "    assert np.allclose(got, x ** 3) and got.shape == (), x\n"
+        new_code_cell("import numpy as np\nfrom coursekit.checks import check_values\n"
+                      "### BEGIN HIDDEN TESTS\n"
+                      "check_values(cube, lambda x: x ** 3, [(-2.0,), (0.5,), (3.0,)], 'cube')\n"
                       "### END HIDDEN TESTS",
                       metadata=_meta("test_cube_hidden", grade=True, locked=True, points=1)),
     ]
@@ -72,7 +69,8 @@ def second_master():
     nb = new_notebook(cells=[
         new_code_cell("def twice(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
                       "    ### END SOLUTION", metadata=_meta("twice", solution=True)),
-        new_code_cell("assert float(twice(2.0)) == 4.0",
+        new_code_cell("from coursekit.checks import check_values\n"
+                      "check_values(twice, lambda x: 2 * x, [(2.0,)], 'twice')",
                       metadata=_meta("test_twice", grade=True, locked=True, points=1)),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

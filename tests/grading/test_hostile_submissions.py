@@ -147,19 +147,19 @@ def corpus(root: Path, work: Path, port: int) -> dict:
         "invents-grade-cell": (_invented_grade_cell(root), 0.0, "graded"),
         "hides-tracebacks": (fill(root, square="get_ipython().showtraceback = lambda *a, **k: None"
                                   "\n" + WRONG["square"], cube=WRONG["cube"]),
-                             0.0, "tampering detected"),
+                             0.0, "graded"),
         "patches-numpy": (fill(root, square="import numpy as np\nnp.allclose = lambda *a, **k: True"
                                "\nnp.asarray = lambda x, dtype=None: np.array(9.0)\n"
                                + WRONG["square"], cube=WRONG["cube"]),
-                          0.0, "tampering detected"),
+                          0.0, "graded"),
         "patches-coursekit": (fill(root, square="import coursekit.checks as ck\n"
                                    "ck.check_close = lambda *a, **k: None\n" + WRONG["square"],
-                                   cube=WRONG["cube"]), 0.0, "tampering detected"),
+                                   cube=WRONG["cube"]), 0.0, "graded"),
         "rewrites-test-source": (fill(root, square=REWRITER + WRONG["square"], cube=WRONG["cube"]),
-                                 0.0, "tampering detected"),
+                                 0.0, "graded"),
         # a builtin a test reads, shadowed: `abs(float(got) - 9.0) < 1e-12` passes for square
         "shadows-builtins": (fill(root, square=WRONG["square"] + "def abs(x):\n    return 0.0\n",
-                                  cube=WRONG["cube"]), 0.0, "tampering detected"),
+                                  cube=WRONG["cube"]), 0.0, "graded"),
         "always-equal": (fill(root, square="class Yes:\n    def __eq__(self, other): return True\n"
                               "    def __ne__(self, other): return False\n"
                               "def square(x):\n    return Yes()\n",
@@ -266,10 +266,14 @@ def test_deleted_test_cells_are_put_back_and_run(graded):
     assert {"test_square", "test_square_hidden", "test_cube_hidden"} <= set(ids)
 
 
-def test_grader_cells_never_reach_the_autograded_notebook(graded):
+def test_test_cells_hold_only_the_verifiers_verdict(graded):
+    """No record of the kernel survives in a test cell: the grader's verdict replaced it."""
+    from coursekit.core import RECORD_MIME
+
     nb = _autograded(graded, "perfect")
-    assert not any("autograder_guard" in c["metadata"] for c in nb["cells"])
-    assert "__autograder" not in json.dumps(nb)
+    tests = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert tests and all(c["metadata"]["autograder"]["outcome"] == "passed" for c in tests)
+    assert RECORD_MIME not in json.dumps(tests)
 
 
 def test_sandbox_hides_solutions_gradebook_other_students_and_home(graded):
