@@ -1,29 +1,46 @@
 """Checks for reverse mode: `backward_pass` (one node) and `backward` (the whole graph).
 
-The graphs used here are built from the kit's own op classes, made as subclasses of *your*
-`AutogradValue` base class (see :func:`kit_ops`), so these checks depend only on the function
-being checked: a wrong `_mul.grads` never costs you the `backward` points, and a wrong
-`backward_pass` never costs you the `backward` points either (while `backward` is checked, each
-node's `backward_pass()` is replaced by the kit's, which also records the order of the calls).
+Every graph here is built from the kit's own ops, made as subclasses of *your* `AutogradValue`
+base class (see :func:`kit_ops`), so each check depends only on the function it checks: a wrong
+`_mul.grads` never costs you the `backward_pass` points, and a wrong `backward_pass` never costs
+you the `backward` points. The kit's ops are functions no exercise asks for (``atan``,
+``asinh``, ``hypot``, ``atan2``), so nothing in this module is the answer to an exercise.
 
 What is checked, and the message you get when it fails:
 
 * `backward_pass(node)` adds ``node.grad * d node / d parent`` into every parent that is an
-  `AutogradValue` (constants are skipped), leaves ``node.grad`` alone, and works on numpy arrays;
-* `backward(output)` resets the gradients of the graph, sets ``output.grad = 1.0``, and calls
-  ``node.backward_pass()`` once per node, every node after all the nodes that use it (reverse
-  topological order); constants are skipped without error;
-* the gradients on seeded random expression graphs with reused nodes match central finite
-  differences of the same expression computed with numpy floats;
-* a chain of 10,000 ops works (no recursion), and a second call gives the same gradients.
+  `AutogradValue` (constants are skipped), leaves ``node.grad`` alone, and works on numpy arrays.
+  The expected sums come from the kit's own partial derivatives of its ops at the inputs it chose.
+* `backward(output)` is checked by what it does, watched call by call. While `backward` is checked,
+  each node's ``backward_pass()`` is the kit's: it notes which node was called and the ``grad`` of
+  every node at that moment, and passes nothing on. From those notes:
 
-Expected values never come from your code; a passing check prints nothing.
+  - the order: ``node.backward_pass()`` once per node, the output first, every node after all the
+    nodes that use it (reverse topological order), no node left out (variables may be), constants
+    skipped without error;
+  - the reset: every node starts with a stale ``grad`` left "from earlier work", and at the first
+    ``backward_pass`` call every ``grad`` must be 0 except the output's;
+  - the seed: the output's ``grad`` is 1.0 at that first call, and no ``grad`` changes between or
+    after the calls (`backward` itself only resets, seeds and calls ``backward_pass``).
+
+  That is what a correct gradient needs from `backward`: with a correct push (checked above), the
+  reverse topological order makes every node's ``grad`` complete before it is passed on, the reset
+  stops old gradients leaking in, and the seed starts the sum. So "gradient correctness" of
+  `backward` here means exactly order + reset + seed; nothing is pushed by the kit.
+* the order on seeded random graphs in which nodes are reused (also twice by one op);
+* a chain of 10,000 ops (no recursion: Python stops after about 1,000 nested calls);
+* a second call on the same graph, after the first left gradients behind, resets and runs again.
+
+How the grader decides (see :mod:`coursekit.core`): each check's probe builds the graph in your
+kernel, runs your function and returns plain data (node indices in the kit's own list of the
+graph's nodes, -1 for an object that is not one of them; gradients as float arrays); the judgement
+decides from that data alone. Expected values never come from your code; a passing check prints
+nothing.
 """
 
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -31,82 +48,77 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import (
-    ATOL,
-    RTOL,
+from coursekit.checks import ATOL, RTOL, close
+from coursekit.core import (
     CheckFailure,
+    ErrorHint,
+    RecordError,
     as_float_array,
-    close,
-    finite_difference_partial,
+    deciding,
+    fmt,
+    observe,
 )
 
 #: Length of the chain that catches a recursive walk (Python's default limit is ~1,000 calls).
 CHAIN_LENGTH = 10_000
+#: The stale gradient every node of the long chain starts with.
+CHAIN_STALE = 0.25
 
 
 # ----------------------------------------------------------------------------- kit ops
 
 
-def _sigmoid(a: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-a))
+def _atan_partials(a: Any) -> tuple[Any, ...]:
+    return (1.0 / (1.0 + a * a),)
 
 
-#: name -> (numpy function, local partial derivatives, symbol for labels)
+def _asinh_partials(a: Any) -> tuple[Any, ...]:
+    return (1.0 / np.sqrt(1.0 + a * a),)
+
+
+def _hypot_partials(a: Any, b: Any) -> tuple[Any, ...]:
+    h = np.hypot(a, b)
+    return a / h, b / h
+
+
+def _atan2_partials(a: Any, b: Any) -> tuple[Any, ...]:
+    r2 = a * a + b * b
+    return b / r2, -a / r2
+
+
+#: name -> (numpy function, local partial derivatives, symbol for labels). None of these is an
+#: op an exercise grades, and none of their partials is the answer to one.
 _OPS: dict[str, tuple[Callable[..., Any], Callable[..., tuple[Any, ...]], str]] = {
-    "add": (lambda a, b: a + b, lambda a, b: (1.0, 1.0), "{} + {}"),
-    "sub": (lambda a, b: a - b, lambda a, b: (1.0, -1.0), "{} - {}"),
-    "mul": (lambda a, b: a * b, lambda a, b: (b, a), "{} * {}"),
-    "div": (lambda a, b: a / b, lambda a, b: (1.0 / b, -a / b**2), "{} / {}"),
-    "sin": (np.sin, lambda a: (np.cos(a),), "sin({})"),
-    "cos": (np.cos, lambda a: (-np.sin(a),), "cos({})"),
-    "tanh": (np.tanh, lambda a: (1.0 - np.tanh(a) ** 2,), "tanh({})"),
-    "exp": (np.exp, lambda a: (np.exp(a),), "exp({})"),
-    "sigmoid": (_sigmoid, lambda a: (_sigmoid(a) * (1.0 - _sigmoid(a)),), "sigmoid({})"),
+    "atan": (np.arctan, _atan_partials, "atan({})"),
+    "asinh": (np.arcsinh, _asinh_partials, "asinh({})"),
+    "hypot": (np.hypot, _hypot_partials, "hypot({}, {})"),
+    "atan2": (np.arctan2, _atan2_partials, "atan2({}, {})"),
 }
 
 
-def _reference_push(node: Any, base: type) -> None:
-    """The kit's backward_pass: parent.grad += node.grad * local partial, constants skipped."""
-    local = node.grads(*node.parent_values)
-    for parent, partial in zip(node.parents, local):
-        if isinstance(parent, base):
-            parent.grad = parent.grad + node.grad * partial
+def kit_ops(base: type, recorder: Callable[[Any], None] | None = None) -> SimpleNamespace:
+    """The kit's op classes as subclasses of your `base` class (e.g. ``kit_ops(AutogradValue)``),
+    and ``var``, a variable of that base.
 
-
-def kit_ops(base: type, recorder: list | None = None) -> SimpleNamespace:
-    """The kit's op classes as subclasses of your `base` class (e.g. ``kit_ops(AutogradValue)``).
-
-    With a ``recorder`` list, each node's ``backward_pass()`` appends the node to it and runs the
-    kit's own push, so a check of `backward` sees the order of the calls and does not depend on
-    your `backward_pass`. Every node gets a ``label`` used in messages.
+    A kit node's ``backward_pass()`` passes nothing on: it only calls ``recorder(node)`` when a
+    recorder is given (a check of `backward` watches the calls that way).
     """
+
+    def backward_pass(self):
+        if recorder is not None:
+            recorder(self)
+
     namespace = {}
     for name, (func, grads, _) in _OPS.items():
-        attributes: dict[str, Any] = {
+        namespace[name] = type(f"kit_{name}", (base,), {
             "func": lambda self, *args, _f=func: _f(*args),
             "grads": lambda self, *args, _g=grads: _g(*args),
+            "backward_pass": backward_pass,
             "__module__": __name__,
-        }
-        if recorder is not None:
-            def backward_pass(self, _base=base):
-                recorder.append(self)
-                _reference_push(self, _base)
-
-            attributes["backward_pass"] = backward_pass
-        namespace[name] = type(f"kit_{name}", (base,), attributes)
-    if recorder is not None:
-        def leaf_backward_pass(self, _base=base):
-            recorder.append(self)
-
-        namespace["var"] = type("kit_var", (base,), {
-            "backward_pass": leaf_backward_pass, "__module__": __name__})
-    else:
-        namespace["var"] = base
+        })
+    namespace["var"] = type("kit_var", (base,), {
+        "backward_pass": backward_pass, "__module__": __name__})
     return SimpleNamespace(**namespace)
-
-
-def _label(node: Any) -> str:
-    return getattr(node, "label", None) or f"a {type(node).__name__} node"
 
 
 # ----------------------------------------------------------------------------- expression graphs
@@ -119,14 +131,18 @@ class Program:
     ``steps[k] = (op name, operand references)``; a reference is ``("input", i)``,
     ``("node", j)`` for the result of an earlier step, or ``("const", value)``.
     The output is the last step. The same node can be used by several later steps (reuse).
+
+    The graph's nodes, as the checks number them: the inputs ``x0, x1, ...`` first (indices
+    ``0 .. n_inputs - 1``), then one node per step (``n_inputs + k`` for step ``k``).
     """
 
     n_inputs: int
     steps: list[tuple[str, tuple[tuple[str, Any], ...]]] = field(default_factory=list)
-    #: where the gradient is checked: one value per input
+    #: the values of the inputs
     point: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def labels(self) -> list[str]:
+        """One label per step."""
         names = [f"x{i}" for i in range(self.n_inputs)]
         out = []
         for k, (op, refs) in enumerate(self.steps):
@@ -141,6 +157,18 @@ class Program:
             out.append(f"n{k} = " + _OPS[op][2].format(*parts))
         return out
 
+    def node_labels(self) -> list[str]:
+        """One label per node: the inputs, then the steps."""
+        return [f"x{i}" for i in range(self.n_inputs)] + self.labels()
+
+    def parents(self) -> list[list[int]]:
+        """For each node, the indices of its parents that are nodes (constants left out)."""
+        out: list[list[int]] = [[] for _ in range(self.n_inputs)]
+        for _, refs in self.steps:
+            out.append([ref if kind == "input" else self.n_inputs + ref
+                        for kind, ref in refs if kind != "const"])
+        return out
+
     def text(self) -> str:
         return "; ".join(self.labels())
 
@@ -153,11 +181,11 @@ class Program:
         return values
 
     def evaluate(self, *inputs: Any) -> Any:
-        """The output value, computed with numpy (the finite-difference reference)."""
+        """The output value, computed with numpy."""
         return self.values(*inputs)[-1]
 
     def build(self, ops: SimpleNamespace, variables: Sequence[Any]) -> list[Any]:
-        """Every node of the graph (one per step) made with the op classes ``ops``."""
+        """Every step's node (one per step) made with the op classes ``ops``."""
         nodes: list[Any] = []
         for label, (op, refs) in zip(self.labels(), self.steps):
             node = getattr(ops, op)(*[self._fetch(variables, nodes, r) for r in refs])
@@ -179,11 +207,11 @@ def random_program(seed: int, n_inputs: int = 3, n_steps: int = 14) -> Program:
     """A seeded random expression with reused nodes and constants, values of moderate size.
 
     Every input and every step is used by a later step, so the output depends on all of them;
-    some nodes are used two or three times, and ``mul(n, n)`` (the same parent twice) occurs.
+    some nodes are used two or three times, and ``hypot(n, n)`` (the same parent twice) occurs.
     """
     rng = np.random.default_rng(seed)
-    binary = ["add", "sub", "mul", "mul", "div"]
-    unary = ["sin", "cos", "tanh", "exp", "sigmoid"]
+    binary = ["hypot", "atan2", "hypot", "atan2"]
+    unary = ["atan", "asinh"]
     for _ in range(1000):
         program = Program(n_inputs)
         pool: list[tuple[str, Any]] = [("input", i) for i in range(n_inputs)]
@@ -193,18 +221,13 @@ def random_program(seed: int, n_inputs: int = 3, n_steps: int = 14) -> Program:
                 op = str(rng.choice(binary))
                 first = unused.pop(0) if unused else pool[rng.integers(len(pool))]
                 draw = rng.random()
-                if op == "div":  # keep the denominator away from zero
-                    second = ("const", float(np.round(rng.uniform(1.5, 3.0), 2)))
-                elif draw < 0.15 and op in ("add", "mul"):
+                if draw < 0.15:
                     second = first  # the same node twice: both partials must be added
                 elif draw < 0.35:
                     second = ("const", float(np.round(rng.uniform(0.5, 2.0), 2)))
                 else:
                     second = pool[rng.integers(len(pool))]
-                    if second == first and op == "sub":  # x - x is just 0
-                        second = ("const", 0.5)
-                swap = op != "div" and rng.random() < 0.5
-                refs = (second, first) if swap else (first, second)
+                refs = (second, first) if rng.random() < 0.5 else (first, second)
             else:
                 op = str(rng.choice(unary))
                 refs = (unused.pop(0) if unused else pool[rng.integers(len(pool))],)
@@ -214,7 +237,7 @@ def random_program(seed: int, n_inputs: int = 3, n_steps: int = 14) -> Program:
             unused.append(node)
         while len(unused) > 1:  # fold every unused result into the output
             pair = (unused.pop(0), unused.pop(0))
-            program.steps.append(("add" if rng.random() < 0.5 else "mul", pair))
+            program.steps.append(("hypot" if rng.random() < 0.5 else "atan2", pair))
             unused.append(("node", len(program.steps) - 1))
         program.point = rng.uniform(-1.5, 1.5, n_inputs)
         with np.errstate(all="ignore"):
@@ -224,39 +247,40 @@ def random_program(seed: int, n_inputs: int = 3, n_steps: int = 14) -> Program:
     raise RuntimeError(f"random_program: no well-behaved expression for seed {seed}")
 
 
-# ----------------------------------------------------------------------------- calling
+def _diamond_program() -> Program:
+    """x0, x1; n0 = hypot(x0, x1) is used three times, one op has a constant input."""
+    program = Program(2)
+    program.steps = [
+        ("hypot", (("input", 0), ("input", 1))),   # n0 = hypot(x0, x1)
+        ("atan", (("node", 0),)),                   # n1 = atan(n0)
+        ("atan2", (("node", 0), ("const", 2.0))),   # n2 = atan2(n0, 2)
+        ("hypot", (("node", 1), ("node", 2))),      # n3 = hypot(n1, n2)
+        ("atan2", (("node", 3), ("node", 0))),      # n4 = atan2(n3, n0)
+    ]
+    program.point = np.array([0.7, -1.3])
+    return program
 
 
-def _run(fn: Callable[..., Any], args: Sequence[Any], what: str, graph: str,
-         on_arrays: bool = False) -> Any:
-    """Call your code quietly; explain an error, with a special word for recursion."""
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(*args)
-    except (NotImplementedError, CheckFailure):
-        raise
-    except RecursionError:
-        raise CheckFailure(
-            f"{what} hit Python's recursion limit on {graph}: Python allows about 1,000 nested "
-            "calls, and a graph can be deeper than that. Walk the graph with an explicit stack "
-            "(a list you append to and pop from) instead of a recursive function."
-        ) from None
-    except Exception as error:
-        hint = ""
-        if isinstance(error, AttributeError) and "float" in str(error):
-            hint = (
-                " A parent can be a plain number (a constant): check "
-                "`isinstance(parent, AutogradValue)` before using its `.grad` or `.parents`."
-            )
-        elif on_arrays:
-            hint = (
-                " The values here are numpy arrays (every op works elementwise): keep grads as "
-                "they come, without float(...) or the math module."
-            )
-        raise CheckFailure(
-            f"{what} raised {type(error).__name__}: {error} — on {graph}.{hint}"
-        ) from error
+# ----------------------------------------------------------------------------- messages
+
+
+def _graph_hint(on_arrays: bool = False) -> ErrorHint:
+    """The extra sentence for code that raised while walking or pushing through a graph."""
+
+    def hint(type_name: str, message: str) -> str:
+        if type_name == "AttributeError" and "float" in message:
+            return (" A parent can be a plain number (a constant): check "
+                    "`isinstance(parent, AutogradValue)` before using its `.grad` or `.parents`.")
+        if on_arrays:
+            return (" The values here are numpy arrays (every op works elementwise): keep grads "
+                    "as they come, without float(...) or the math module.")
+        return ""
+
+    return hint
+
+
+def _short(x: Any) -> str:
+    return fmt(x)
 
 
 # ----------------------------------------------------------------------------- backward_pass
@@ -276,285 +300,475 @@ def _push_hint(got, before, upstream, local, other_local) -> str:
     return "expected parent.grad + node.grad * (d node / d parent)"
 
 
+#: The single-node cases of check_backward_pass: (op, operands, description, on arrays).
+#: An operand is "x" or "y" (a variable) or a plain number (a constant).
+_PUSH_CASES: tuple[tuple[str, tuple[Any, ...], str, bool], ...] = (
+    ("hypot", ("x", "y"), "hypot(x, y)", False),
+    ("atan2", ("x", "y"), "atan2(x, y)", False),
+    ("atan2", ("y", "x"), "atan2(y, x)", False),
+    ("atan", ("x",), "atan(x)", False),
+    ("asinh", ("y",), "asinh(y)", False),
+    ("hypot", ("x", 2.5), "hypot(x, 2.5) (a constant)", False),
+    ("atan2", (3.0, "y"), "atan2(3.0, y) (a constant)", False),
+    ("hypot", ("x", "x"), "hypot(x, x) (the same parent twice)", False),
+    ("atan2", ("x", "y"), "atan2(x, y) on numpy arrays", True),
+)
+
+
 def check_backward_pass(backward_pass: Callable[[Any], Any], base: type, seed: int = 4) -> None:
     """Check ``backward_pass(node)`` on single nodes of the kit's ops made from ``base``.
 
     Each parent starts with a nonzero ``grad`` (so overwriting instead of adding shows) and
-    ``node.grad`` is random (so a missing chain factor shows); ``seed`` draws the numbers.
+    ``node.grad`` is random (so a missing chain factor shows); ``seed`` draws the numbers. The
+    expected sums use the kit's own partial derivatives of its ops.
     """
-    ops = kit_ops(base)
     rng = np.random.default_rng(seed)
+    for op, operands, description, on_arrays in _PUSH_CASES:
+        def like(v, on_arrays=on_arrays):
+            return np.array([v, 0.5 * v, -1.3 * v]) if on_arrays else float(v)
 
-    def case(make, description, values_like=float):
-        leaves = [base(values_like(v)) for v in rng.uniform(0.6, 2.2, 2) * np.array([1, -1])]
-        node = make(*leaves)
-        node.label = description
-        before = {id(leaf): values_like(g) for leaf, g in zip(leaves, rng.uniform(-1, 1, 2))}
-        for leaf in leaves:  # a copy: an in-place `parent.grad += ...` must not alter `before`
-            leaf.grad = copy.copy(before[id(leaf)])
-        upstream = values_like(rng.uniform(0.3, 1.7))
-        node.grad = upstream
-        where = (
-            f"node {description} with " + ", ".join(
-                f"{n}={_short(leaf.value)} (grad {_short(leaf.grad)} before)"
-                for n, leaf in zip("xy", leaves)
-            ) + f" and node.grad={_short(upstream)}"
+        values = dict(zip("xy", (like(v) for v in rng.uniform(0.6, 2.2, 2) * np.array([1, -1]))))
+        before = dict(zip("xy", (like(g) for g in rng.uniform(-1, 1, 2))))
+        upstream = like(rng.uniform(0.3, 1.7))
+        _check_one_push(backward_pass, base, op, operands, description, on_arrays,
+                        values, before, upstream, seed)
+    _check_variable_push(backward_pass, base, seed)
+
+
+def _check_one_push(backward_pass, base, op, operands, description, on_arrays,
+                    values, before, upstream, seed) -> None:
+    names = [n for n in "xy" if n in operands]
+    where = (
+        f"node {description} with " + ", ".join(
+            f"{n}={_short(values[n])} (grad {_short(before[n])} before)" for n in names
+        ) + f" and node.grad={_short(upstream)}"
+    )
+
+    def probe():
+        ops = kit_ops(base)
+        leaves = {n: base(copy.copy(values[n])) for n in names}
+        for n, leaf in leaves.items():  # copies: an in-place `parent.grad += ...` stays local
+            leaf.grad = copy.copy(before[n])
+        node = getattr(ops, op)(*[leaves[o] if isinstance(o, str) else o for o in operands])
+        node.grad = copy.copy(upstream)
+        backward_pass(node)
+        return [as_float_array(node.grad, "node.grad after backward_pass", where)] + [
+            as_float_array(leaves[n].grad, f"{n}.grad after backward_pass", where)
+            for n in names]
+
+    got = observe(f"backward_pass, seed {seed}, {description}", probe,
+                  "backward_pass(node)", where, _graph_hint(on_arrays))
+    if not deciding():
+        return
+    if not (isinstance(got, list) and len(got) == 1 + len(names) and all(
+            isinstance(g, np.ndarray) and g.dtype.kind == "f" for g in got)):
+        raise RecordError(f"the grader's record of backward_pass at {where} is not the grads")
+    got_upstream, got_leaves = got[0], dict(zip(names, got[1:]))
+    upstream_array = np.asarray(upstream, dtype=np.float64)
+    if got_upstream.shape != upstream_array.shape or not np.all(
+            close(got_upstream, upstream_array)):
+        raise CheckFailure(
+            f"backward_pass changed node.grad itself (from {_short(upstream)} to "
+            f"{_short(got_upstream)}) at {where}; it should only add into the parents' grads."
         )
-        _run(backward_pass, [node], "backward_pass(node)", where, values_like is not float)
-        got_upstream = as_float_array(node.grad, "node.grad after backward_pass", where)
-        if not np.all(close(got_upstream, np.asarray(upstream, dtype=np.float64))):
+    arguments = [np.asarray(values[o] if isinstance(o, str) else o, dtype=np.float64)
+                 for o in operands]
+    local = _OPS[op][1](*arguments)
+    partial_of: dict[str, list[np.ndarray]] = {}
+    for operand, partial in zip(operands, local):
+        if isinstance(operand, str):
+            partial_of.setdefault(operand, []).append(np.asarray(partial, dtype=np.float64))
+    for n in names:
+        exp = np.asarray(before[n], dtype=np.float64) + upstream_array * sum(partial_of[n])
+        got_n = got_leaves[n]
+        if got_n.shape != exp.shape and got_n.size != 1:
             raise CheckFailure(
-                f"backward_pass changed node.grad itself (from {_short(upstream)} to "
-                f"{_short(node.grad)}) at {where}; it should only add into the parents' grads."
+                f"after backward_pass, {n}.grad has shape {got_n.shape} at {where}; "
+                f"expected shape {exp.shape} (like {n}.value)."
             )
-        expected = {id(leaf): np.asarray(before[id(leaf)], dtype=np.float64) for leaf in leaves}
-        local = node.grads(*node.parent_values)
-        partial_of = {}
-        for parent, partial in zip(node.parents, local):
-            if isinstance(parent, base):
-                expected[id(parent)] = expected[id(parent)] + upstream * partial
-                partial_of.setdefault(id(parent), []).append(partial)
-        for n, leaf in zip("xy", leaves):
-            got = as_float_array(leaf.grad, f"{n}.grad after backward_pass", where)
-            exp = expected[id(leaf)]
-            if got.shape != exp.shape and got.size != 1:
-                raise CheckFailure(
-                    f"after backward_pass, {n}.grad has shape {got.shape} at {where}; "
-                    f"expected shape {exp.shape} (like {n}.value)."
-                )
-            got = np.broadcast_to(got, exp.shape)
-            if np.all(close(got, exp, RTOL, ATOL)):
-                continue
-            partials = partial_of.get(id(leaf), [0.0])
-            local_sum = sum(partials)
-            others = [p for i, p in partial_of.items() if i != id(leaf)]
-            hint = _push_hint(got, before[id(leaf)], upstream, local_sum,
-                              others[0][0] if others else None)
-            if len(partials) > 1:
-                hint = (
-                    f"{n} is both inputs of this node, so it gets both contributions "
-                    "(one per input, added together)"
-                )
-            raise CheckFailure(
-                f"after backward_pass(node), {n}.grad is wrong at {where}: expected "
-                f"{_short(exp)}, got {_short(got)} — {hint}."
-            )
+        got_n = np.broadcast_to(got_n, exp.shape)
+        if np.all(close(got_n, exp, RTOL, ATOL)):
+            continue
+        partials = partial_of[n]
+        others = [p[0] for m, p in partial_of.items() if m != n]
+        hint = _push_hint(got_n, np.asarray(before[n], dtype=np.float64), upstream_array,
+                          sum(partials), others[0] if others else None)
+        if len(partials) > 1:
+            hint = (f"{n} is both inputs of this node, so it gets both contributions "
+                    "(one per input, added together)")
+        raise CheckFailure(
+            f"after backward_pass(node), {n}.grad is wrong at {where}: expected "
+            f"{_short(exp)}, got {_short(got_n)} — {hint}."
+        )
 
-    case(lambda x, y: ops.mul(x, y), "x * y")
-    case(lambda x, y: ops.div(x, y), "x / y")
-    case(lambda x, y: ops.sub(x, y), "x - y")
-    case(lambda x, y: ops.add(x, y), "x + y")
-    case(lambda x, y: ops.sin(x), "sin(x)")
-    case(lambda x, y: ops.mul(x, 2.5), "x * 2.5 (a constant)")
-    case(lambda x, y: ops.div(3.0, y), "3.0 / y (a constant)")
-    case(lambda x, y: ops.mul(x, x), "x * x (the same parent twice)")
-    case(lambda x, y: ops.mul(x, y), "x * y on numpy arrays",
-         values_like=lambda v: np.array([v, 0.5 * v, -v]))
-    # a variable (a leaf) has a constant as its only parent: nothing happens, nothing fails
-    leaf = base(1.5)
-    leaf.grad = 0.75
-    _run(backward_pass, [leaf], "backward_pass(x)", "a variable x = AutogradValue(1.5)")
-    if not np.all(close(as_float_array(leaf.grad, "x.grad", "a variable"), 0.75)):
+
+def _check_variable_push(backward_pass, base, seed) -> None:
+    """A variable (a leaf) has a constant as its only parent: nothing happens, nothing fails."""
+    where = "a variable x = AutogradValue(1.5)"
+
+    def probe():
+        leaf = base(1.5)
+        leaf.grad = 0.75
+        backward_pass(leaf)
+        return as_float_array(leaf.grad, "x.grad", "a variable")
+
+    got = observe(f"backward_pass, seed {seed}, a variable", probe, "backward_pass(x)", where,
+                  _graph_hint())
+    if not deciding():
+        return
+    if not (isinstance(got, np.ndarray) and got.dtype.kind == "f"):
+        raise RecordError(f"the grader's record of backward_pass on {where} is not a grad")
+    if not (got.size == 1 and np.all(close(got, 0.75))):
         raise CheckFailure(
             "backward_pass(x) on a variable x = AutogradValue(1.5) changed x.grad; a variable's "
             "only parent is the plain number it was made from, which must be skipped."
         )
 
 
-def _short(x: Any) -> str:
-    array = np.asarray(x, dtype=np.float64)
-    if array.ndim == 0:
-        return f"{float(array):.6g}"
-    return np.array2string(array, precision=4, suppress_small=True)
+# ----------------------------------------------------------------------------- watching backward
 
 
-# ----------------------------------------------------------------------------- backward
+def _grad_vector(nodes: Sequence[Any]) -> np.ndarray:
+    """Every node's grad as one float64 vector (nan where a grad is not a single number)."""
+    out = np.full(len(nodes), np.nan)
+    for i, node in enumerate(nodes):
+        try:
+            grad = np.asarray(node.grad, dtype=np.float64)
+            if grad.size == 1:
+                out[i] = grad.item()
+        except Exception:  # noqa: BLE001  (your grad may be anything)
+            pass
+    return out
 
 
-def _graph_nodes(output: Any, base: type) -> list[Any]:
-    """Every AutogradValue the output depends on (itself included), in no particular order."""
-    seen: dict[int, Any] = {}
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(p for p in node.parents if isinstance(p, base))
-    return list(seen.values())
+class _Watch:
+    """The kit nodes' backward_pass calls on one graph: which node, and every grad then."""
+
+    def __init__(self, nodes: Sequence[Any]):
+        self.nodes = list(nodes)
+        self.index = {id(node): i for i, node in enumerate(self.nodes)}
+        self.cap = 4 * len(self.nodes) + 16  # enough to show any repeat; bounded data
+        self.order: list[int] = []
+        self.grads: list[np.ndarray] = []
+        self.calls = 0
+
+    def __call__(self, node: Any) -> None:
+        self.calls += 1
+        if len(self.order) < self.cap:
+            self.order.append(self.index.get(id(node), -1))
+            self.grads.append(_grad_vector(self.nodes))
+
+    def data(self) -> list[Any]:
+        """[order, grads at each call (calls x nodes), grads after backward, number of calls]."""
+        return [np.array(self.order, dtype=np.int64),
+                np.array(self.grads, dtype=np.float64).reshape(len(self.grads), len(self.nodes)),
+                _grad_vector(self.nodes), self.calls]
 
 
-def _is_leaf(node: Any, base: type) -> bool:
-    return not any(isinstance(p, base) for p in node.parents)
+def _stale(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Gradients "left from earlier work": distinct, nonzero, never 1."""
+    return np.round(rng.uniform(2.0, 9.0, n), 2)
 
 
-def check_visit_order(order: Sequence[Any], output: Any, base: type, graph: str) -> None:
-    """``order`` (the nodes in the order their backward_pass ran) must be a reverse topological
-    order of the graph of ``output``: each node once, after every node that uses it.
+def _run_watched(backward: Callable[[Any], Any], base: type, program: Program,
+                 stale: Sequence[np.ndarray]) -> list[Any]:
+    """Build ``program`` from the kit's ops on ``base``; for each entry of ``stale``, set the
+    nodes' grads to it and call ``backward(output)`` once, watching. Probe data, per call."""
+    holder: list[_Watch] = []
+    ops = kit_ops(base, lambda node: holder[-1](node))
+    variables = [ops.var(float(v)) for v in program.point]
+    for i, variable in enumerate(variables):
+        variable.label = f"x{i}"
+    nodes = variables + program.build(ops, variables)
+    runs = []
+    for grads in stale:
+        holder.append(_Watch(nodes))
+        for node, grad in zip(nodes, grads):
+            node.grad = float(grad)
+        backward(nodes[-1])
+        runs.append(holder[-1].data())
+    return runs
 
-    Variables (nodes with no AutogradValue parent) may be left out; their backward_pass does
-    nothing.
+
+def check_visit_order(order: Sequence[int], parents: Sequence[Sequence[int]],
+                      labels: Sequence[str], graph: str, calls: int | None = None) -> None:
+    """Judge the order of the backward_pass calls, as node indices (-1: not a node of the graph).
+
+    ``parents[i]`` lists the indices of node ``i``'s parents that are nodes; the last node is
+    the output. The order must be a reverse topological order: the output first, each node
+    once, every node after all the nodes that use it, no node left out except variables (nodes
+    without node parents), whose backward_pass does nothing. ``calls`` is the number of calls
+    when ``order`` holds only the first of them.
     """
-    nodes = _graph_nodes(output, base)
-    position: dict[int, int] = {}
-    for index, node in enumerate(order):
-        if id(node) in position:
-            count = sum(1 for n in order if n is node)
-            raise CheckFailure(
-                f"backward processed node {_label(node)} {count} times on {graph}; call "
-                "backward_pass exactly once per node (a node used by several others must wait "
-                "until all of them have been processed, then go once)."
-            )
-        position[id(node)] = index
+    if not deciding():
+        return
+    order = [int(i) for i in order]
+    calls = len(order) if calls is None else int(calls)
+    n = len(parents)
+    output = n - 1
     if not order:
         raise CheckFailure(
             f"backward never called node.backward_pass() on {graph}; call "
             "`node.backward_pass()` for each node of the graph (the tests watch those calls)."
         )
-    if order[0] is not output:
+    if any(i < -1 or i >= n for i in order):
+        raise RecordError(f"the grader's record of backward on {graph} names no node of it")
+    if -1 in order:
         raise CheckFailure(
-            f"backward processed {_label(order[0])} first on {graph}; the output "
-            f"{_label(output)} must be processed first (its gradient is the seed)."
+            f"backward called backward_pass() on an object that is not a node of {graph} "
+            "(a copy, or a new AutogradValue?); call `node.backward_pass()` on the graph's own "
+            "nodes, the ones you reach through `.parents` from the output."
         )
-    for node in nodes:
-        if id(node) not in position and not _is_leaf(node, base):
+    position: dict[int, int] = {}
+    for place, index in enumerate(order):
+        if index in position:
+            count = order.count(index)
+            more = f" (and {calls} calls in all for {n} nodes)" if calls > len(order) else ""
             raise CheckFailure(
-                f"backward never processed node {_label(node)} on {graph}; every node the output "
-                "depends on must get its backward_pass call."
+                f"backward processed node {labels[index]} {count} times on {graph}{more}; call "
+                "backward_pass exactly once per node (a node used by several others must wait "
+                "until all of them have been processed, then go once)."
             )
-    for node in nodes:
-        for parent in node.parents:
-            if (
-                isinstance(parent, base)
-                and id(parent) in position
-                and position[id(parent)] < position[id(node)]
-            ):
+        position[index] = place
+    if order[0] != output:
+        raise CheckFailure(
+            f"backward processed {labels[order[0]]} first on {graph}; the output "
+            f"{labels[output]} must be processed first (its gradient is the seed)."
+        )
+    for index in range(n):
+        if index not in position and parents[index]:
+            raise CheckFailure(
+                f"backward never processed node {labels[index]} on {graph}; every node the "
+                "output depends on must get its backward_pass call."
+            )
+    for child in range(n):
+        for parent in parents[child]:
+            if parent in position and child in position and position[parent] < position[child]:
                 raise CheckFailure(
-                    f"node {_label(parent)} was processed before its child {_label(node)} on "
+                    f"node {labels[parent]} was processed before its child {labels[child]} on "
                     f"{graph}: backward must visit nodes in reverse topological order (a node "
                     "only after every node that uses it), or its gradient is still incomplete "
                     "when it is passed on."
                 )
 
 
-def _check_gradients(variables, program: Program, point, graph: str, call: str) -> None:
-    inputs = [np.asarray(v, dtype=np.float64) for v in point]
-    for i, variable in enumerate(variables):
-        expected = finite_difference_partial(program.evaluate, inputs, i, None)
-        got = as_float_array(variable.grad, f"x{i}.grad", graph)
-        if got.shape != expected.shape or not np.all(close(got, expected)):
+_ONLY_THAT = ("backward resets the grads, seeds output.grad = 1.0 and calls "
+              "node.backward_pass() for each node; the adding is backward_pass's job.")
+
+
+def _judge_reset(grads: np.ndarray, final: np.ndarray, order: Sequence[int],
+                 labels: Sequence[str], stale: np.ndarray, graph: str, left: str) -> None:
+    """The grads at each backward_pass call and after backward: all 0, the output's 1.0.
+
+    ``left`` says where the stale grads came from, for the message.
+    """
+    n = len(labels)
+    output = n - 1
+    expected = np.zeros(n)
+    expected[output] = 1.0
+    first = grads[0]
+    for index in range(n):
+        if not np.isfinite(first[index]):
             raise CheckFailure(
-                f"{call}: x{i}.grad is {_short(got)}, but finite differences give "
-                f"{_short(expected)} on {graph}. Each node's gradient must be the sum over "
-                "every node that uses it, complete before it is passed on."
+                f"when backward made its first backward_pass call on {graph}, node "
+                f"{labels[index]} had a grad that is not a number (nan, inf, or not a single "
+                "float): backward sets every grad to 0, then output.grad = 1.0.")
+    for index in range(n - 1):
+        if close(first[index], 0.0):
+            continue
+        if close(first[index], stale[index]):
+            raise CheckFailure(
+                f"when backward made its first backward_pass call on {graph}, node "
+                f"{labels[index]} had grad {_short(first[index])}, {left}: the gradients were "
+                "not reset. backward must first set the grad of every node in the graph to 0, "
+                "so that calling it again gives the same gradients."
             )
+        raise CheckFailure(
+            f"when backward made its first backward_pass call on {graph}, node "
+            f"{labels[index]} had grad {_short(first[index])}: neither 0 nor the "
+            f"{_short(stale[index])} it had before, so backward itself wrote it. {_ONLY_THAT}"
+        )
+    if not close(first[output], 1.0):
+        raise CheckFailure(
+            f"output.grad is {_short(first[output])} when backward made its first backward_pass "
+            f"call on {graph}; the seed d output / d output is 1.0 (set it after resetting the "
+            "grads, before the first backward_pass)."
+        )
+    snapshots = [(f"at its backward_pass call number {k + 1} (on {labels[order[k]]})", g)
+                 for k, g in enumerate(grads)] + [("after backward returned", final)]
+    for when, snapshot in snapshots:
+        for index in range(n):
+            if not close(snapshot[index], expected[index]):
+                raise CheckFailure(
+                    f"node {labels[index]} had grad {_short(snapshot[index])} {when} on {graph}, "
+                    f"not the {_short(expected[index])} it had at the first call. In this check "
+                    f"the nodes pass nothing on, so backward itself changed it. {_ONLY_THAT}"
+                )
 
 
-def _diamond_program() -> Program:
-    """x0, x1; n0 = x0 * x1 is used three times, one input also comes in as a constant."""
-    program = Program(2)
-    program.steps = [
-        ("mul", (("input", 0), ("input", 1))),   # n0 = x0 * x1
-        ("sin", (("node", 0),)),                  # n1 = sin(n0)
-        ("mul", (("node", 0), ("const", 2.0))),   # n2 = n0 * 2
-        ("add", (("node", 1), ("node", 2))),      # n3 = n1 + n2
-        ("mul", (("node", 3), ("node", 0))),      # n4 = n3 * n0
-    ]
-    program.point = np.array([0.7, -1.3])
-    return program
+def _is_array(value: Any, kind: str, ndim: int) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == kind and value.ndim == ndim
+
+
+def _judge_run(run: Any, program: Program, stale: np.ndarray, graph: str, left: str) -> None:
+    labels = program.node_labels()
+    n = len(labels)
+    if not (isinstance(run, list) and len(run) == 4 and _is_array(run[0], "i", 1)
+            and _is_array(run[1], "f", 2) and _is_array(run[2], "f", 1)
+            and isinstance(run[3], int) and not isinstance(run[3], bool)):
+        raise RecordError(f"the grader's record of backward on {graph} is not a watched run")
+    order, grads, final, calls = run
+    if grads.shape != (len(order), n) or final.shape != (n,) or calls < len(order):
+        raise RecordError(f"the grader's record of backward on {graph} does not fit the graph")
+    check_visit_order(order, program.parents(), labels, graph, calls)
+    _judge_reset(np.asarray(grads), np.asarray(final), order, labels, stale, graph, left)
 
 
 def check_backward_on(backward: Callable[[Any], Any], base: type, program: Program,
-                      name: str | None = None) -> None:
-    """Run ``backward`` on the graph of ``program``; check the visit order and the gradients."""
-    order: list[Any] = []
-    ops = kit_ops(base, order)
-    point = program.point
-    variables = [ops.var(float(v)) for v in point]
-    for i, variable in enumerate(variables):
-        variable.label = f"x{i}"
-    nodes = program.build(ops, variables)
-    output = nodes[-1]
+                      name: str | None = None, label: str | None = None) -> None:
+    """Run ``backward`` once on the graph of ``program`` (its nodes start with stale grads);
+    judge the order of the backward_pass calls, the reset and the seed."""
     graph = name or (
         f"the graph {program.text()} at "
-        + ", ".join(f"x{i}={v:.4g}" for i, v in enumerate(point))
+        + ", ".join(f"x{i}={v:.4g}" for i, v in enumerate(program.point))
     )
-    _run(backward, [output], "backward(output)", graph)
-    check_visit_order(order, output, base, graph)
-    if not np.all(close(as_float_array(output.grad, "output.grad", graph), 1.0)):
-        raise CheckFailure(
-            f"after backward(output), output.grad is {_short(output.grad)} on {graph}; the seed "
-            "d output / d output is 1.0 (set it after resetting the grads, before the first "
-            "backward_pass)."
-        )
-    _check_gradients(variables, program, point, graph, "backward(output)")
+    n = program.n_inputs + len(program.steps)
+    stale = _stale(np.random.default_rng(len(program.steps)), n)
+    runs = observe(label or f"backward on {program.text()}",
+                   lambda: _run_watched(backward, base, program, [stale]),
+                   "backward(output)", graph, _graph_hint())
+    if not deciding():
+        return
+    _judge_run(runs[0], program, stale, graph, "left from earlier work")
 
 
 def check_backward_shapes(backward: Callable[[Any], Any], base: type) -> None:
-    """Visit order and gradients on a small graph with a node used three times and a constant."""
-    check_backward_on(backward, base, _diamond_program())
+    """Order, reset and seed on a small graph with a node used three times and a constant."""
+    check_backward_on(backward, base, _diamond_program(), label="backward, the small graph")
 
 
 def check_backward_random(backward: Callable[[Any], Any], base: type,
                           seeds: Sequence[int] = (0, 1, 2)) -> None:
-    """Order and gradients (vs finite differences) on seeded random graphs with reuse."""
+    """Order, reset and seed on seeded random graphs with reused nodes."""
     for seed in seeds:
-        program = random_program(seed)
+        program = random_program(int(seed))
         check_backward_on(backward, base, program,
-                          f"a random graph (seed {seed}) {program.text()}")
+                          f"a random graph (seed {int(seed)}) {program.text()}",
+                          label=f"backward, random graph seed {int(seed)}")
+
+
+def check_second_call(backward: Callable[[Any], Any], base: type) -> None:
+    """A second backward() on the same output, after the first left gradients behind, resets
+    them and runs in order again."""
+    program = _diamond_program()
+    n = program.n_inputs + len(program.steps)
+    rng = np.random.default_rng(2)
+    stale = [_stale(rng, n), _stale(rng, n)]
+    graph = f"the graph {program.text()}"
+    runs = observe("backward, twice on the small graph",
+                   lambda: _run_watched(backward, base, program, stale),
+                   "backward(output)", graph, _graph_hint())
+    if not deciding():
+        return
+    if not isinstance(runs, list) or len(runs) != 2:
+        raise RecordError(f"the grader's record of two backward calls on {graph} is not two")
+    _judge_run(runs[0], program, stale[0], graph, "left from earlier work")
+    _judge_run(runs[1], program, stale[1], f"{graph}, in a second backward(output)",
+               "left by the first call")
 
 
 def check_long_chain(backward: Callable[[Any], Any], base: type,
                      length: int = CHAIN_LENGTH) -> None:
-    """A chain of ``length`` multiplications: no recursion limit, and the right product."""
-    ops = kit_ops(base)
-    rng = np.random.default_rng(10)
-    factors = rng.uniform(0.999, 1.001, length)
-    x = base(0.8)
-    node = x
-    for c in factors:
-        node = ops.mul(node, float(c))
-    graph = f"a chain of {length:,} multiplications y = x * c1 * c2 * ... (x = 0.8)"
-    _run(backward, [node], "backward(y)", graph)
-    expected = float(np.prod(factors))
-    got = as_float_array(x.grad, "x.grad", graph)
-    if not np.all(close(got, expected)):
+    """A chain of ``length`` ops y = atan2(...atan2(atan2(x, c1), c2)..., cL): no recursion
+    limit, each op node once from the output down to x, grads reset and the output seeded."""
+    length = int(length)
+    constants = np.round(np.random.default_rng(10).uniform(0.5, 2.0, length), 3)
+    graph = (f"a chain of {length:,} ops y = atan2(...atan2(atan2(x, c1), c2)..., cN) "
+             "(x = 0.8)")
+
+    def probe():
+        state = {"calls": 0, "departure": -1, "found": -2, "first": None}
+        index: dict[int, int] = {}
+        nodes: list[Any] = []
+
+        def watch(node):
+            at = state["calls"]
+            state["calls"] += 1
+            if at == 0:
+                state["first"] = _grad_vector(nodes)
+            if state["departure"] < 0:
+                found = index.get(id(node), -1)
+                if found != (length - at if at < length else 0 if at == length else -3):
+                    state["departure"], state["found"] = at, found
+
+        ops = kit_ops(base, watch)
+        node = ops.var(0.8)
+        nodes.append(node)
+        for c in constants:
+            node = ops.atan2(node, float(c))
+            nodes.append(node)
+        index.update((id(n), i) for i, n in enumerate(nodes))
+        for n in nodes:
+            n.grad = CHAIN_STALE
+        backward(node)
+        first = state["first"]
+        if first is None:
+            return [0, -1, -2, float("nan"), 0, -1, float("nan")]
+        stale = np.flatnonzero(~close(first[:-1], 0.0))
+        where = int(stale[0]) if stale.size else -1
+        return [state["calls"], state["departure"], state["found"], float(first[-1]),
+                int(stale.size), where, float(first[where]) if where >= 0 else 0.0]
+
+    data = observe(f"backward, a chain of {length}", probe, "backward(y)", graph, _graph_hint())
+    if not deciding():
+        return
+    if not (isinstance(data, list) and len(data) == 7
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in data[:3] + data[4:6])
+            and all(isinstance(v, float) for v in (data[3], data[6]))):
+        raise RecordError(f"the grader's record of backward on {graph} is not a chain's summary")
+    calls, departure, found, seed_grad, n_stale, stale_at, stale_value = data
+    if not (0 <= departure < calls or departure == -1) or not -1 <= stale_at < length:
+        raise RecordError(f"the grader's record of backward on {graph} does not fit the chain")
+
+    def name(i: int) -> str:
+        return "x" if i == 0 else "y" if i == length else f"node {i}"
+
+    if calls == 0:
         raise CheckFailure(
-            f"backward(y) on {graph} gives x.grad = {_short(got)}; expected the product of "
-            f"the factors, {expected:.6g}."
+            f"backward never called node.backward_pass() on {graph}; call "
+            "`node.backward_pass()` for each node of the graph (the tests watch those calls)."
         )
-
-
-def check_second_call(backward: Callable[[Any], Any], base: type) -> None:
-    """A second backward() on the same output gives the same gradients (the grads are reset),
-    also when the graph's nodes start with stale gradients from earlier work."""
-    program = _diamond_program()
-    ops = kit_ops(base)
-    variables = [base(float(v)) for v in program.point]
-    nodes = program.build(ops, variables)
-    graph = f"the graph {program.text()}"
-    _run(backward, [nodes[-1]], "backward(output)", graph)
-    first = [np.asarray(v.grad, dtype=np.float64).copy() for v in variables]
-    _run(backward, [nodes[-1]], "a second backward(output)", graph)
-    for i, (variable, before) in enumerate(zip(variables, first)):
-        got = as_float_array(variable.grad, f"x{i}.grad", graph)
-        if not np.all(close(got, before)):
+    if departure >= 0:
+        if departure > length:
             raise CheckFailure(
-                f"a second backward(output) changed x{i}.grad from {_short(before)} to "
-                f"{_short(got)} on {graph}: the gradients left by the first call were not reset. "
-                "backward must first set the grad of every node in the graph to 0, so that "
-                "calling it again gives the same gradients."
-            )
-    for node in [*variables, *nodes]:
-        node.grad = 123.0
-    _run(backward, [nodes[-1]], "backward(output)", graph + " whose nodes start with grad 123")
-    _check_gradients(variables, program, program.point,
-                     graph + " whose nodes start with grad = 123 (left from earlier work)",
-                     "backward(output)")
+                f"backward called backward_pass {calls:,} times on {graph}, which has "
+                f"{length + 1:,} nodes; call it exactly once per node.")
+        got = ("an object that is not a node of the chain" if found == -1
+               else name(found) if 0 <= found <= length else "?")
+        expected = name(length - departure) if departure < length else "x"
+        raise CheckFailure(
+            f"on {graph}, backward's backward_pass call number {departure + 1:,} was on {got}, "
+            f"where the chain's only reverse topological order has {expected}: the output y "
+            "first, then each node's parent in turn, down to x; each node once.")
+    if calls < length:
+        raise CheckFailure(
+            f"backward called backward_pass only {calls:,} times on {graph}, from y down; "
+            f"every one of the {length:,} op nodes needs its call.")
+    if n_stale:
+        raise CheckFailure(
+            f"when backward made its first backward_pass call on {graph}, {n_stale:,} nodes "
+            f"still had a grad left from earlier work ({name(stale_at)} had "
+            f"{_short(stale_value)}): the gradients were not reset. backward must first set "
+            "the grad of every node in the graph to 0.")
+    if not close(seed_grad, 1.0):
+        raise CheckFailure(
+            f"output.grad is {_short(seed_grad)} when backward made its first backward_pass "
+            f"call on {graph}; the seed d output / d output is 1.0 (set it after resetting the "
+            "grads, before the first backward_pass).")
 
 
 def check_backward(backward: Callable[[Any], Any], base: type) -> None:
-    """Every backward check: visit order, random graphs, a long chain and a second call."""
+    """Every backward check: the small graph, random graphs, a long chain and a second call."""
     check_backward_shapes(backward, base)
     check_backward_random(backward, base)
     check_long_chain(backward, base)

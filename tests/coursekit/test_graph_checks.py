@@ -1,13 +1,21 @@
-"""coursekit.graph_checks: correct backward passes pass, each typical bug fails with its message.
+"""coursekit.graph_checks: correct backward passes pass, each typical bug fails with its message,
+in the student's Jupyter (in-process) and as the grader decides (record, JSON, replay).
 
 The answers come from the notebook's variants (tests/notebooks/variants/v04_reverse_mode.py),
-run here against the checks directly in a namespace holding the notebook's base class.
+run here against the checks directly in a namespace holding the notebook's base class. In the
+replay the student's names are `core.StudentCode` placeholders, which raise when touched.
 """
+
+import inspect
+import json
+import re
 
 import numpy as np
 import pytest
+from coursekit import core
 from coursekit import graph_checks as gc
-from coursekit.checks import CheckFailure
+from coursekit.checks import CheckFailure, check_op, finite_difference_partial
+from coursekit.core import RecordError
 
 from tests.notebooks.variants.v04_reverse_mode import EXERCISES
 
@@ -50,14 +58,83 @@ def engine(backward_pass=REFERENCE_BACKWARD_PASS, backward=REFERENCE_BACKWARD):
     return namespace
 
 
+# ----------------------------------------------------------------------------- both ways
+
+
+def run_cell(cell, *args):
+    """The outcome of ``cell(*args)``: ("pass", ""), ("fail", message) or ("todo", "")."""
+    try:
+        cell(*args)
+    except NotImplementedError:
+        return "todo", ""
+    except CheckFailure as failure:
+        return "fail", str(failure)
+    return "pass", ""
+
+
+def record(cell, *args):
+    """The JSON payloads ``cell(*args)`` emits in the grader's kernel."""
+    with core.recording() as payloads:
+        outcome = run_cell(cell, *args)
+    assert outcome == ("pass", ""), f"nothing may be judged while recording: {outcome}"
+    return json.loads(json.dumps(payloads))
+
+
+def replay(cell, payloads, args):
+    """Replay ``cell`` on ``payloads``; ``args`` are placeholders and trusted data."""
+    records = [core.decode_record(p) for p in payloads]
+    with core.replaying(records) as session:
+        outcome = run_cell(cell, *args)
+    return outcome, session.left_over()
+
+
+def placeholders(args, names):
+    """``args`` with a StudentCode for each student's name (None: trusted data, kept)."""
+    return [arg if name is None else core.StudentCode(name) for arg, name in zip(args, names)]
+
+
+def both_ways(cell, args, names, agree=True):
+    """Run ``cell`` in-process and record->replay it (the student's ``names`` as placeholders);
+    both must agree (or, with ``agree=False``, fail both). Returns the in-process outcome."""
+    assert len(args) == len(names)
+    interactive = run_cell(cell, *args)
+    replayed, left = replay(cell, record(cell, *args), placeholders(args, names))
+    if not agree:
+        assert interactive[0] == replayed[0] == "fail", (interactive, replayed)
+        return interactive
+    assert replayed == interactive, f"in-process {interactive} but replayed {replayed}"
+    if replayed[0] == "pass":
+        assert left == 0
+    return interactive
+
+
+def backward_pass_cell(backward_pass, base, seeds=(4,)):
+    for seed in seeds:
+        gc.check_backward_pass(backward_pass, base, seed=seed)
+
+
+def backward_cell(backward, base):
+    """The grade cell of notebook 04's Exercise 13, visible and hidden tests."""
+    gc.check_backward_shapes(backward, base)
+    gc.check_backward_random(backward, base, seeds=[0])
+    gc.check_long_chain(backward, base)
+    gc.check_second_call(backward, base)
+    gc.check_backward_random(backward, base, seeds=range(1, 9))
+    gc.check_long_chain(backward, base, length=20_000)
+
+
+BACKWARD_PASS_NAMES = ("backward_pass", "AutogradValue")
+BACKWARD_NAMES = ("backward", "AutogradValue")
+
+
 # ----------------------------------------------------------------------------- backward_pass
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES["backward_pass"]["correct"]))
-def test_correct_backward_pass_passes(name):
+def test_correct_backward_pass_passes_both_ways(name):
     ns = engine(backward_pass=EXERCISES["backward_pass"]["correct"][name])
-    for seed in (4, 5, 6):
-        gc.check_backward_pass(ns["backward_pass"], ns["AutogradValue"], seed=seed)
+    args = (ns["backward_pass"], ns["AutogradValue"], (4, 5, 6))
+    assert both_ways(backward_pass_cell, args, BACKWARD_PASS_NAMES + (None,)) == ("pass", "")
 
 
 BACKWARD_PASS_MESSAGES = {
@@ -72,27 +149,38 @@ BACKWARD_PASS_MESSAGES = {
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES["backward_pass"]["bugs"]))
-def test_backward_pass_bug_fails_with_its_message(name):
+def test_backward_pass_bug_fails_with_its_message_both_ways(name):
     ns = engine(backward_pass=EXERCISES["backward_pass"]["bugs"][name])
-    with pytest.raises(CheckFailure) as failure:
-        gc.check_backward_pass(ns["backward_pass"], ns["AutogradValue"])
-    assert BACKWARD_PASS_MESSAGES[name] in str(failure.value)
+    outcome, message = both_ways(
+        gc.check_backward_pass, (ns["backward_pass"], ns["AutogradValue"]), BACKWARD_PASS_NAMES)
+    assert outcome == "fail"
+    assert BACKWARD_PASS_MESSAGES[name] in message
 
 
-def test_backward_pass_stub_raises_not_implemented():
+def test_backward_pass_stub_raises_not_implemented_both_ways():
     ns = engine(backward_pass="def backward_pass(node):\n    raise NotImplementedError()\n")
-    with pytest.raises(NotImplementedError):
-        gc.check_backward_pass(ns["backward_pass"], ns["AutogradValue"])
+    outcome = both_ways(gc.check_backward_pass, (ns["backward_pass"], ns["AutogradValue"]),
+                        BACKWARD_PASS_NAMES)
+    assert outcome == ("todo", "")
+
+
+def test_backward_pass_that_calls_node_backward_pass_is_told_nothing_changed():
+    ns = engine(backward_pass="def backward_pass(node):\n    node.backward_pass()\n")
+    outcome, message = both_ways(
+        gc.check_backward_pass, (ns["backward_pass"], ns["AutogradValue"]), BACKWARD_PASS_NAMES)
+    assert outcome == "fail" and "parent.grad did not change" in message
 
 
 # ----------------------------------------------------------------------------- backward
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES["backward"]["correct"]))
-def test_correct_backward_passes(name):
+def test_correct_backward_passes_both_ways(name):
     ns = engine(backward=EXERCISES["backward"]["correct"][name])
-    gc.check_backward(ns["backward"], ns["AutogradValue"])
-    gc.check_backward_random(ns["backward"], ns["AutogradValue"], seeds=range(3, 12))
+    args = (ns["backward"], ns["AutogradValue"])
+    assert both_ways(backward_cell, args, BACKWARD_NAMES) == ("pass", "")
+    gc.check_backward(*args)
+    gc.check_backward_random(*args, seeds=range(9, 16))
 
 
 BACKWARD_MESSAGES = {
@@ -104,48 +192,340 @@ BACKWARD_MESSAGES = {
     "constants_not_skipped": "plain number (a constant)",
     "reset_after_seed": "output.grad is 0",
     "visited_list_duplicates": "times",
+    "seed_after_passes": "output.grad is 0",
+    "visited_kept_between_calls": "never called node.backward_pass() on the graph n0 = hypot(x0, "
+    "x1); n1 = atan(n0); n2 = atan2(n0, 2); n3 = hypot(n1, n2); n4 = atan2(n3, n0), in a second",
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES["backward"]["bugs"]))
-def test_backward_bug_fails_with_its_message(name):
+def test_backward_bug_fails_with_its_message_both_ways(name):
     ns = engine(backward=EXERCISES["backward"]["bugs"][name])
-    with pytest.raises(CheckFailure) as failure:
+    outcome, message = both_ways(backward_cell, (ns["backward"], ns["AutogradValue"]),
+                                 BACKWARD_NAMES)
+    assert outcome == "fail"
+    assert BACKWARD_MESSAGES[name] in message
+    with pytest.raises(CheckFailure, match=re.escape(BACKWARD_MESSAGES[name])):
         gc.check_backward(ns["backward"], ns["AutogradValue"])
-    assert BACKWARD_MESSAGES[name] in str(failure.value)
 
 
-def test_a_backward_that_never_calls_backward_pass_is_told_so():
-    source = (
-        "def backward(output):\n"
-        "    output.grad = 1.0\n"
-        "    backward_pass(output)\n"
-    )
+MORE_BACKWARD_BUGS = {
+    # backward adds the gradients itself as well as calling backward_pass: twice the push
+    "pushes_itself_too": ("""\
+def backward(output):
+    order, visited, stack = [], set(), [(output, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if isinstance(p, AutogradValue))
+    for node in order:
+        node.grad = 0.0
+    output.grad = 1.0
+    for node in reversed(order):
+        for parent, local in zip(node.parents, node.grads(*node.parent_values)):
+            if isinstance(parent, AutogradValue):
+                parent.grad = parent.grad + node.grad * local
+        node.backward_pass()
+""", "the adding is backward_pass's job"),
+    "never_calls_backward_pass": ("""\
+def backward(output):
+    output.grad = 1.0
+    backward_pass(output)
+""", "never called node.backward_pass"),
+    "reversed_chain_without_reset": ("""\
+def backward(output):
+    output.grad = 1.0
+    node = output
+    while isinstance(node, AutogradValue):
+        node.backward_pass()
+        node = next((p for p in node.parents if isinstance(p, AutogradValue)), None)
+""", "never processed node"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_BACKWARD_BUGS))
+def test_more_backward_bugs_fail_both_ways(name):
+    source, message = MORE_BACKWARD_BUGS[name]
     ns = engine(backward=source)
+    outcome, got = both_ways(backward_cell, (ns["backward"], ns["AutogradValue"]), BACKWARD_NAMES)
+    assert outcome == "fail"
+    assert message in got
+
+
+def test_the_long_chain_judges_order_reset_and_seed_both_ways():
+    """A backward that walks the chain by hand: right without a reset; wrong without a seed."""
+    walk = """\
+def backward(output):
+    nodes, node = [], output
+    while isinstance(node, AutogradValue):
+        nodes.append(node)
+        node = next((p for p in node.parents if isinstance(p, AutogradValue)), None)
+    {reset}
+    {seed}
+    for node in nodes:
+        node.backward_pass()
+"""
+    cases = {
+        ("for n in nodes: n.grad = 0.0", "output.grad = 1.0"): ("pass", ""),
+        ("pass", "output.grad = 1.0"): ("fail", "the gradients were not reset"),
+        ("for n in nodes: n.grad = 0.0", "pass"): ("fail", "output.grad is 0 when"),
+    }
+    for (reset, seed), (outcome, message) in cases.items():
+        ns = engine(backward=walk.format(reset=reset, seed=seed))
+        got = both_ways(gc.check_long_chain, (ns["backward"], ns["AutogradValue"], 3000),
+                        BACKWARD_NAMES + (None,))
+        assert got[0] == outcome and message in got[1]
+
+
+def test_backward_stub_raises_not_implemented_both_ways():
+    ns = engine(backward="def backward(output):\n    raise NotImplementedError()\n")
+    assert both_ways(backward_cell, (ns["backward"], ns["AutogradValue"]),
+                     BACKWARD_NAMES) == ("todo", "")
+
+
+def test_the_order_judgement_names_the_parent_and_the_child():
+    # x (0), a = atan(x) (1), y = hypot(a, a) (2)
+    parents = [[], [0], [1, 1]]
+    labels = ["x", "a = atan(x)", "y = hypot(a, a)"]
+    with pytest.raises(CheckFailure) as failure:
+        gc.check_visit_order([2, 0, 1], parents, labels, "a test graph")
+    assert "node x was processed before its child a = atan(x)" in str(failure.value)
+    assert "reverse topological order" in str(failure.value)
+    gc.check_visit_order([2, 1, 0], parents, labels, "a test graph")
+    gc.check_visit_order([2, 1], parents, labels, "a test graph")  # variables may be skipped
+    with pytest.raises(CheckFailure, match="2 times"):
+        gc.check_visit_order([2, 1, 1, 0], parents, labels, "a test graph")
+    with pytest.raises(CheckFailure, match="never processed node a"):
+        gc.check_visit_order([2], parents, labels, "a test graph")
+    with pytest.raises(CheckFailure, match="not a node of a test graph"):
+        gc.check_visit_order([2, -1, 1], parents, labels, "a test graph")
+    with pytest.raises(CheckFailure, match="must be processed first"):
+        gc.check_visit_order([1, 2, 0], parents, labels, "a test graph")
     with pytest.raises(CheckFailure, match="never called node.backward_pass"):
-        gc.check_backward_shapes(ns["backward"], ns["AutogradValue"])
+        gc.check_visit_order([], parents, labels, "a test graph")
 
 
-def test_the_order_message_names_the_parent_and_the_child():
+def test_the_kits_nodes_record_each_call_and_the_grads_then_and_push_nothing():
     ns = engine()
     base = ns["AutogradValue"]
-    ops = gc.kit_ops(base)
-    x = base(1.0)
-    x.label = "x"
-    a = ops.sin(x)
-    a.label = "a = sin(x)"
-    y = ops.mul(a, a)
-    y.label = "y = a * a"
-    with pytest.raises(CheckFailure) as failure:
-        gc.check_visit_order([y, x, a], y, base, "a test graph")
-    assert "node x was processed before its child a = sin(x)" in str(failure.value)
-    assert "reverse topological order" in str(failure.value)
-    gc.check_visit_order([y, a, x], y, base, "a test graph")
-    gc.check_visit_order([y, a], y, base, "a test graph")  # variables may be skipped
-    with pytest.raises(CheckFailure, match="2 times"):
-        gc.check_visit_order([y, a, a, x], y, base, "a test graph")
-    with pytest.raises(CheckFailure, match="never processed node a"):
-        gc.check_visit_order([y], y, base, "a test graph")
+    program = gc._diamond_program()
+    stale = np.arange(2.0, 2.0 + program.n_inputs + len(program.steps))
+    [(order, grads, final, calls)] = gc._run_watched(ns["backward"], base, program, [stale])
+    n = len(stale)
+    assert calls == len(order) == n and order[0] == n - 1
+    expected = np.zeros(n)
+    expected[-1] = 1.0
+    assert np.array_equal(grads, np.tile(expected, (n, 1))) and np.array_equal(final, expected)
+
+
+# ----------------------------------------------------------------------------- no answers inside
+
+
+GRADED_OPS = {  # notebook 03/04's graded ops: (reference, domains, func source)
+    "_sub": (np.subtract, ["real", "real"], lambda self, a, b: a - b),
+    "_mul": (np.multiply, ["real", "real"], lambda self, a, b: a * b),
+    "_div": (np.divide, ["real", "nonzero"], lambda self, a, b: a / b),
+    "_pow": (np.power, ["positive", "exponent"], lambda self, a, b: a**b),
+    "_exp": (np.exp, ["real"], lambda self, a: np.exp(a)),
+    "_log": (np.log, ["positive"], lambda self, a: np.log(a)),
+    "_sin": (np.sin, ["real"], lambda self, a: np.sin(a)),
+    "_cos": (np.cos, ["real"], lambda self, a: np.cos(a)),
+    "_tanh": (np.tanh, ["real"], lambda self, a: np.tanh(a)),
+    "_sigmoid": (lambda a: 1 / (1 + np.exp(-a)), ["real"], lambda self, a: 1 / (1 + np.exp(-a))),
+    "_relu": (lambda a: np.maximum(a, 0.0), ["nonzero"], lambda self, a: np.maximum(a, 0.0)),
+}
+
+
+@pytest.mark.parametrize("graded", sorted(GRADED_OPS))
+def test_no_kit_op_is_the_answer_to_a_graded_op(graded):
+    """A graded op that subclasses a kit op, with the notebook's own func, earns nothing."""
+    ns = engine()
+    reference, domains, func = GRADED_OPS[graded]
+    ops = gc.kit_ops(ns["AutogradValue"])
+    for kit in ("atan", "asinh", "hypot", "atan2", "var"):
+        answer = type(graded, (getattr(ops, kit),), {"func": func})
+        with pytest.raises(CheckFailure):
+            check_op(answer, reference, domains)
+        assert both_ways(check_op, (answer, reference, domains),
+                         (graded, None, None))[0] == "fail"
+
+
+def _kit_helpers():
+    """Every function and class graph_checks defines or imports (its internals)."""
+    return [value for name, value in vars(gc).items()
+            if not name.startswith("__") and (inspect.isfunction(value) or inspect.isclass(value))]
+
+
+KIT_BACKWARD_PASSES = {
+    "a kit node's own backward_pass": """\
+def backward_pass(node):
+    gc.kit_ops(AutogradValue).hypot.backward_pass(node)
+""",
+    "a kit node's class as the node's class": """\
+def backward_pass(node):
+    kit = gc.kit_ops(AutogradValue, lambda n: None)
+    for parent in node.parents:
+        if isinstance(parent, AutogradValue):
+            kit.var.backward_pass(parent)
+    kit.atan2.backward_pass(node)
+""",
+    "every helper of graph_checks called with the node": """\
+def backward_pass(node):
+    for helper in HELPERS:
+        for args in ((node,), (node, AutogradValue), (node, AutogradValue, node)):
+            try:
+                helper(*args)
+            except BaseException:
+                pass
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KIT_BACKWARD_PASSES))
+def test_a_backward_pass_made_of_kit_internals_earns_nothing(name):
+    ns = engine(backward_pass="def backward_pass(node):\n    raise NotImplementedError()\n")
+    ns.update(gc=gc, HELPERS=_kit_helpers())
+    exec(KIT_BACKWARD_PASSES[name], ns)
+    # (a nested check records extra steps in the grader's kernel: the replay fails on those)
+    outcome, message = both_ways(gc.check_backward_pass, (ns["backward_pass"], ns["AutogradValue"]),
+                                 BACKWARD_PASS_NAMES, agree=False)
+    assert outcome == "fail", message
+
+
+def test_the_kit_ops_grads_are_their_funcs_derivatives():
+    rng = np.random.default_rng(0)
+    for name, (func, grads, _) in gc._OPS.items():
+        n = func.nin
+        inputs = [rng.uniform(0.5, 2.0, 5) * rng.choice([-1, 1], 5) for _ in range(n)]
+        for i, partial in enumerate(grads(*inputs)):
+            assert np.allclose(partial, finite_difference_partial(func, inputs, i, None),
+                               rtol=1e-6, atol=1e-9), name
+
+
+# ----------------------------------------------------------------------------- tampered records
+
+
+def _cell_records():
+    ns = engine()
+    args = (ns["backward_pass"], ns["backward"], ns["AutogradValue"])
+    return record(_both_exercises, *args)
+
+
+def _both_exercises(backward_pass, backward, base):
+    gc.check_backward_pass(backward_pass, base)
+    gc.check_backward_shapes(backward, base)
+    gc.check_long_chain(backward, base, length=2000)
+    gc.check_second_call(backward, base)
+
+
+NAMES = ("backward_pass", "backward", "AutogradValue")
+
+
+def _replay_raises(payloads):
+    try:
+        records = [core.decode_record(p) for p in payloads]
+    except ValueError:
+        return True  # a malformed record never reaches a judgement
+    with core.replaying(records) as session:
+        outcome = run_cell(_both_exercises, *[core.StudentCode(n) for n in NAMES])
+    return outcome[0] == "fail" or session.left_over() > 0
+
+
+def test_untampered_records_pass():
+    payloads = _cell_records()
+    assert len(payloads) == 13
+    outcome, left = replay(_both_exercises, payloads, [core.StudentCode(n) for n in NAMES])
+    assert outcome == ("pass", "") and left == 0
+
+
+def _decoded_value(payload):
+    return core.decode_record(payload)["value"]
+
+
+def _with_value(payload, value):
+    return {"label": payload["label"], "value": core.encode(value)}
+
+
+def test_one_changed_value_fails_the_replay():
+    payloads = _cell_records()
+    labels = [p["label"] for p in payloads]
+    # a push record: x.grad one step off
+    k = labels.index("backward_pass, seed 4, hypot(x, y)")
+    pushed = _decoded_value(payloads[k])
+    pushed[1] = pushed[1] + 0.01
+    tampered = list(payloads)
+    tampered[k] = _with_value(payloads[k], pushed)
+    assert _replay_raises(tampered)
+    # the watched run: two calls swapped in the order, or the seed changed
+    k = labels.index("backward, the small graph")
+    for change in ("order", "seed", "calls"):
+        [run] = _decoded_value(payloads[k])
+        order, grads, final, calls = run
+        if change == "order":
+            order[[0, 1]] = order[[1, 0]]
+        elif change == "seed":
+            grads[0, -1] = 0.0
+        else:
+            calls = calls + 1
+            order = np.append(order, order[-1])
+            grads = np.vstack([grads, grads[-1]])
+        tampered = list(payloads)
+        tampered[k] = _with_value(payloads[k], [[order, grads, final, calls]])
+        assert _replay_raises(tampered), change
+    # the chain's summary: one call fewer
+    k = labels.index("backward, a chain of 2000")
+    summary = _decoded_value(payloads[k])
+    summary[0] = 1999
+    tampered = list(payloads)
+    tampered[k] = _with_value(payloads[k], summary)
+    assert _replay_raises(tampered)
+
+
+@pytest.mark.parametrize("how", ["drop", "swap", "extra_inside", "extra_at_end", "error",
+                                 "wrong_type", "malformed"])
+def test_tampered_records_fail_the_replay(how):
+    payloads = _cell_records()
+    if how == "drop":
+        for k in range(len(payloads)):
+            assert _replay_raises(payloads[:k] + payloads[k + 1:]), k
+        return
+    if how == "swap":
+        for k in range(len(payloads) - 1):
+            swapped = list(payloads)
+            swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
+            assert _replay_raises(swapped), k
+        return
+    tampered = list(payloads)
+    if how == "extra_inside":
+        tampered.insert(3, dict(payloads[3]))
+    elif how == "extra_at_end":
+        tampered.append(dict(payloads[-1]))
+    elif how == "error":
+        tampered[-1] = {"label": payloads[-1]["label"], "error": ["ValueError", "made up"]}
+    elif how == "wrong_type":
+        for k, payload in enumerate(payloads):
+            tampered = list(payloads)
+            tampered[k] = {"label": payload["label"], "value": "all good"}
+            assert _replay_raises(tampered), k
+        return
+    else:
+        tampered[0] = {"label": payloads[0]["label"], "value": {"~nd": ["<f8", [3], "%%%"]}}
+    assert _replay_raises(tampered)
+
+
+def test_replay_raises_record_error_for_a_missing_or_foreign_record():
+    payloads = _cell_records()
+    records = [core.decode_record(p) for p in payloads[:-1]]
+    with core.replaying(records), pytest.raises(RecordError):
+        _both_exercises(*[core.StudentCode(n) for n in NAMES])
+    records = [core.decode_record(p) for p in payloads]
+    records[0], records[1] = records[1], records[0]
+    with core.replaying(records), pytest.raises(RecordError):
+        _both_exercises(*[core.StudentCode(n) for n in NAMES])
 
 
 # ----------------------------------------------------------------------------- random graphs
@@ -165,6 +545,8 @@ def test_random_programs_reuse_nodes_and_use_every_input(seed):
     assert max(uses.values()) >= 2, "no node is reused"
     values = program.values(*program.point)
     assert np.all(np.isfinite(values)) and np.all(np.abs(values) < 50)
+    parents = program.parents()
+    assert len(parents) == len(program.node_labels()) == program.n_inputs + len(program.steps)
 
 
 def test_some_random_program_uses_a_node_twice_in_one_op():
@@ -175,16 +557,11 @@ def test_some_random_program_uses_a_node_twice_in_one_op():
     )
 
 
-def test_the_reference_gradients_match_the_kits_graph_on_random_programs():
+def test_the_kits_graph_computes_the_programs_values():
     ns = engine()
     base = ns["AutogradValue"]
     for seed in range(5):
         program = gc.random_program(seed)
         variables = [base(float(v)) for v in program.point]
-        output = program.build(gc.kit_ops(base), variables)[-1]
-        assert np.isclose(output.value, program.evaluate(*program.point))
-        ns["backward"](output)
-        for i, variable in enumerate(variables):
-            expected = gc.finite_difference_partial(
-                program.evaluate, list(program.point), i, None)
-            assert np.isclose(variable.grad, expected, rtol=1e-6, atol=1e-8)
+        nodes = program.build(gc.kit_ops(base), variables)
+        assert np.allclose([n.value for n in nodes], program.values(*program.point))

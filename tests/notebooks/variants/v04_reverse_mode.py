@@ -431,6 +431,42 @@ EXERCISES["backward"] = {
     for node in reversed(order):
         node.backward_pass()
 """,
+        "seed_after_passes": BACKWARD + """\
+    order, visited, stack = [], set(), [(output, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if isinstance(p, AutogradValue))
+    for node in order:
+        node.grad = 0.0
+    for node in reversed(order):
+        node.backward_pass()
+    output.grad = 1.0
+""",
+        "visited_kept_between_calls": """\
+_visited = set()  # outside the function: the second call finds every node already visited
+
+
+def backward(output):
+    order, stack = [], [(output, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif node not in _visited:
+            _visited.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if isinstance(p, AutogradValue))
+    for node in order:
+        node.grad = 0.0
+    output.grad = 1.0
+    for node in reversed(order):
+        node.backward_pass()
+""",
         "visited_list_duplicates": BACKWARD + """\
     # marks a node visited only when it finishes, so a shared node is expanded twice
     order, stack = [], [(output, False)]
