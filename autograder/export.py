@@ -16,8 +16,10 @@ from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.course import existing_assignments, load_config
-from autograder.feedback import HIDDEN_MARK
+from autograder.feedback import HIDDEN_MARK, passed_output
 from autograder.record import ledger_rows
+from autograder.steps import VERDICT_KEY
+from autograder.verify import PASSED
 
 MAX_OUTPUT = 2000
 
@@ -33,12 +35,13 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
             continue
         score, max_score = utils.determine_grade(cell)
         hidden = HIDDEN_MARK in cell.source
-        lines = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                lines.append(f"{output.ename}: {output.evalue}")
-            elif output.output_type == "stream" and not hidden:
-                lines.append(output.text)
+        # fixed text of the verifier's verdict only: the kernel saw the hidden tests, so
+        # nothing it produced (messages, values, type names) reaches a student
+        verdict = cell.metadata.get(VERDICT_KEY) or {}
+        if verdict.get("outcome") == PASSED:
+            lines = [passed_output(cell) or "passed"]
+        else:
+            lines = [verdict.get("public", "not graded")]
         tests.append({
             "name": f"{notebook}: {cell.metadata.nbgrader['grade_id']}",
             "score": float(score or 0.0),

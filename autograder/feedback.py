@@ -1,8 +1,10 @@
-"""Feedback: one HTML page per student per notebook, hidden tests and their source removed.
+"""Feedback: one HTML page per student per notebook, with nothing derived from hidden tests.
 
-Built from the autograded notebooks (grader cells already gone) with nbconvert's HTML exporter
-and nbgrader's ClearHiddenTests; `HideHiddenTestTracebacks` runs first, because a failing hidden
-test's traceback quotes the very lines ClearHiddenTests removes.
+Built from the autograded notebooks with nbconvert's HTML exporter. The grading kernel received
+the hidden tests' source, so nothing it produced is shown: every output of the student's own
+cells is removed (the student has them in their own notebook), nbgrader's ClearHiddenTests
+removes the hidden tests' source, and each test cell shows only its points and the verifier's
+fixed-text verdict (`autograder.verify.PUBLIC`) with what the visible part printed.
 """
 
 from __future__ import annotations
@@ -11,24 +13,41 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_markdown_cell, new_output
+from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.course import load_config
 from autograder.record import ledger_rows
+from autograder.steps import VERDICT_KEY
+from autograder.verify import PASSED
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 
 
-class HideHiddenTestTracebacks(NbGraderPreprocessor):
-    """In cells with hidden tests, keep only each error's name and message."""
+class ShowVerdictsOnly(NbGraderPreprocessor):
+    """Outputs of the student's cells removed; each test cell shows its points and verdict."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and HIDDEN_MARK in cell.source:
-            for output in cell.outputs:
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue} (hidden test)"]
+        if cell.cell_type != "code":
+            return cell, resources
+        verdict = cell.metadata.get(VERDICT_KEY)
+        if utils.is_grade(cell) and not utils.is_solution(cell) and verdict:
+            score, max_score = utils.determine_grade(cell)
+            passed = verdict["outcome"] == PASSED
+            text = (f"{score or 0:g} / {max_score:g} points — "
+                    + (passed_output(cell) or "passed" if passed else verdict["public"]))
+            cell.outputs = [new_output("stream", name="stdout" if passed else "stderr",
+                                       text=text + "\n")]
+        else:
+            cell.outputs = []
+        cell.execution_count = None
         return cell, resources
+
+
+def passed_output(cell) -> str:
+    """What a passing test cell's visible part printed (the replay's own ✓ lines)."""
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
 
 
 def _summary_cell(row: dict, notebook: str):
@@ -37,8 +56,10 @@ def _summary_cell(row: dict, notebook: str):
              f"**Score (autograded): {nb_row['score']:g} / {nb_row['max_score']:g}**"]
     if nb_row.get("error"):
         lines.append(f"\n**What went wrong:** {nb_row['error']}")
-    lines.append("\nHidden tests are shown by their result only. Written answers are graded "
-                 "by hand and are not included in the score above.")
+    lines.append("\nEach test cell shows its points and its verdict; hidden tests are shown by "
+                 "their result only, and your cells' outputs are left out (you have them in "
+                 "your own notebook). Written answers are graded by hand and are not included "
+                 "in the score above.")
     return new_markdown_cell("\n".join(lines))
 
 
@@ -47,7 +68,7 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     config = load_config(root, work)
     target = target or work / "feedback"
     exporter = HTMLExporter(config=config)
-    steps = [HideHiddenTestTracebacks(config=config), ClearHiddenTests(config=config)]
+    steps = [ShowVerdictsOnly(config=config), ClearHiddenTests(config=config)]
     written = []
     for row in ledger_rows(config.CourseDirectory.db_url):
         for notebook in sorted(row["detail"]["notebooks"]):

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from coursekit.core import RECORD_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any as AnyTrait
@@ -28,7 +29,6 @@ from traitlets import Integer
 
 from autograder.sandbox import SandboxedKernelManager
 from autograder.verify import MAX_RECORD_BYTES, setup_imports, verify_cell
-from coursekit.core import RECORD_MIME
 
 #: Cell metadata key of a test cell's verdict (written by VerifyGradeCells, read by feedback).
 VERDICT_KEY = "autograder"

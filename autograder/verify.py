@@ -132,12 +132,14 @@ def verify_cell(source: str, outputs: list, imports: str) -> Verdict:
         return _failed(FAILED_VISIBLE, "RecordError",
                        f"the grader could not read this cell's records ({error})")
     namespace = _namespace(imports, source)
-    printed = io.StringIO()
-    with core.replaying(records) as replay, contextlib.redirect_stdout(printed):
+    shown = io.StringIO()  # what the visible part printed; the hidden part's prints are dropped
+    with core.replaying(records) as replay:
         for part, code in split_parts(source):
             outcome = FAILED_HIDDEN if part == "hidden" else FAILED_VISIBLE
+            printed = shown if part == "visible" else io.StringIO()
             try:
-                exec(compile(code, f"<test cell, {part} part>", "exec"), namespace)  # noqa: S102
+                with contextlib.redirect_stdout(printed):
+                    exec(compile(code, f"<test cell, {part} part>", "exec"), namespace)  # noqa: S102
             except NotImplementedError:
                 return _failed(NOT_DONE, "NotImplementedError",
                                "the code this test checks raises NotImplementedError")
@@ -156,7 +158,7 @@ def verify_cell(source: str, outputs: list, imports: str) -> Verdict:
         return _failed(FAILED_VISIBLE, "RecordError",
                        f"{left} record(s) more than the checks of this cell make: the notebook "
                        "emitted results of its own")
-    return Verdict(True, PASSED, "", PUBLIC[PASSED], printed.getvalue())
+    return Verdict(True, PASSED, "", PUBLIC[PASSED], shown.getvalue())
 
 
 def _failed(outcome: str, ename: str, message: str) -> Verdict:
