@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
+import nbformat
 from coursekit.core import RECORD_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -210,7 +212,9 @@ class VerifyGradeCells(NbGraderPreprocessor):
         info = state(resources)
         nbgrader = resources["nbgrader"]
         masters = master_cells(nbgrader["db_url"], nbgrader["assignment"], nbgrader["notebook"])
-        imports = setup_imports([source for source, locked in masters.values() if locked])
+        imports = setup_imports(master_code(self.config, nbgrader["assignment"],
+                                            nbgrader["notebook"])
+                                or [source for source, locked in masters.values() if locked])
         verdicts = {}
         for cell in nb.cells:
             cell.metadata.pop(VERDICT_KEY, None)
@@ -229,6 +233,21 @@ class VerifyGradeCells(NbGraderPreprocessor):
             cell.metadata[VERDICT_KEY] = {"outcome": verdict.outcome, "public": verdict.public}
         info["verdicts"] = verdicts
         return nb, resources
+
+
+def master_code(config, assignment: str, notebook: str) -> list[str]:
+    """The source of every code cell of the master notebook that is not an answer (its setup
+    imports live there, locked or not); [] when the master file is not at hand."""
+    from nbgrader.coursedir import CourseDirectory
+
+    folder = CourseDirectory(config=config).format_path(
+        CourseDirectory(config=config).source_directory, ".", assignment)
+    path = Path(folder) / f"{notebook}.ipynb"
+    if not path.is_file():
+        return []
+    master = nbformat.read(path, as_version=4)
+    return [cell.source for cell in master.cells
+            if cell.cell_type == "code" and not utils.is_solution(cell)]
 
 
 def master_cells(db_url: str, assignment: str, notebook: str) -> dict[str, tuple[str, bool]]:

