@@ -43,6 +43,7 @@ __all__ = [
 
 PARENT_ATTRIBUTES = ("parents", "_prev", "children")
 VALUE_ATTRIBUTES = ("value", "data")
+STUB = "NotImplementedError"  # what a trace keeps when the code it ran reached a stub
 MAX_NODES = 60  # a bigger graph is no longer readable as a picture
 # Infix spelling of the usual binary ops, by class name without leading underscores.
 _INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "truediv": "/", "pow": "**",
@@ -553,6 +554,8 @@ def trace_backward(output: Any, backward: Callable[[Any], Any] | None = None,
     with _Recorder(graph) as recorder:
         try:
             run(output)
+        except NotImplementedError:  # a stub: say so, not an empty "NotImplementedError: "
+            error = STUB
         except Exception as exc:  # the student's code: show what it raised, do not crash
             error = f"{type(exc).__name__}: {exc}"
     final = {id(node): _copy(getattr(node, "grad", None)) for node in graph.nodes}
@@ -665,7 +668,11 @@ def backward_steps(graph: Graph, trace: BackwardTrace) -> list[Step]:
             steps.append(Step("backward", text, run.node, done, grads=grads,
                               arrow=(run.node, update.target, label), target=update.target,
                               counts=counts))
-    if trace.error:
+    if trace.error == STUB:
+        steps.append(Step("backward", "backward: not yet — an exercise it needs is still a stub "
+                          "(NotImplementedError); finish it and run this cell again", None, done,
+                          grads=grads, counts=counts))
+    elif trace.error:
         steps.append(Step("backward", f"your backward raised {trace.error}", None, done,
                           grads=grads, counts=counts))
     elif trace.runs:
@@ -805,11 +812,14 @@ def render(graph: Graph, step: Step | None, ax: Any) -> None:
                                                       "lw": 0.8, "shrinkA": 2, "shrinkB": 2})
         for parent in graph.parents(node):
             lit = inputs_done or id(node) in step.done
+            # An arrow that skips a column bends over it, or it would run hidden behind the
+            # boxes in between (a -> c behind b in a = x**2, b = 5*a, c = a*b).
+            skips = graph.level[id(node)] - graph.level[id(parent)] > 1
             ax.annotate("", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
                         textcoords=boxes[id(parent)], zorder=1,
                         arrowprops={"arrowstyle": "-|>", "color": "0.45" if lit else "0.8",
                                     "lw": 1.1, "shrinkA": 3, "shrinkB": 3,
-                                    "connectionstyle": "arc3,rad=0.0"})
+                                    "connectionstyle": f"arc3,rad={-0.3 if skips else 0.0}"})
     if step is not None and step.arrow is not None:  # the gradient flowing back to an input
         source, target, label = step.arrow
         ax.annotate("", xy=(1, 0.5), xycoords=boxes[id(target)], xytext=(0, 0.5),
@@ -957,8 +967,10 @@ def walk_stepper(output: Any, names: Mapping[Any, Any] | None = None,
     """
     graph = Graph(output, names, tape)
     steps: list[Step] = []
-    if naive is not None:
-        walk = trace_backward(output, naive, graph=graph)
+    walk = trace_backward(output, naive, graph=graph) if naive is not None else None
+    if walk is not None and walk.error == STUB:
+        walk = None  # the walk needs an op that is still a stub: show the visits it would make
+    if walk is not None:
         for step in backward_steps(graph, walk):
             step.phase = "walk"
             step.counts = step.counts or {}
@@ -969,8 +981,10 @@ def walk_stepper(output: Any, names: Mapping[Any, Any] | None = None,
                              "naive recursive walk", "walk")
     if backward == "auto":
         backward = _default_backward
-    if backward is not None:
-        trace = trace_backward(output, backward, graph=graph)
+    trace = trace_backward(output, backward, graph=graph) if backward is not None else None
+    if trace is not None and trace.error == STUB:
+        trace = None
+    if trace is not None:
         for step in backward_steps(graph, trace):
             step.phase = "order"
             step.text = "reverse topological order: " + step.text

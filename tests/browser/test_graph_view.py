@@ -1,8 +1,10 @@
 """The graph view's step-through widget in a real JupyterLab: Next and the slider redraw it.
 
 A scratch notebook builds notebook 04's shared-node example with the reference engine, shows
-`graph_stepper` and `walk_stepper`, and the test steps through them as a student does.
-Screenshots go to output/browser/graph-view-*.png.
+`graph_stepper` and `walk_stepper`, and the test steps through them as a student does. Two more
+run real course notebooks: notebook 02's release as a student first runs it, and notebook 04's
+master, whose stepper records the notebook's own backward. Screenshots go to
+output/browser/graph-view-*.png.
 """
 
 from __future__ import annotations
@@ -47,10 +49,14 @@ def step_until(widget, image, text: str, limit: int = 30) -> None:
     for _ in range(limit):
         if text in caption_of(widget):
             return
-        before = image.get_attribute("src")
+        before, said = image.get_attribute("src"), caption_of(widget)
         next_button.click()
         assert wait_until(lambda before=before: image.get_attribute("src") != before, 30), (
-            f"pressing Next at '{caption_of(widget)}' did not redraw the graph")
+            f"pressing Next at '{said}' did not redraw the graph")
+        # The picture and the sentence are two widgets updated one after the other: wait for
+        # the sentence too, or a lagging caption makes the loop step past the one it looks for.
+        assert wait_until(lambda said=said: caption_of(widget) != said, 30), (
+            f"pressing Next at '{said}' did not change the caption")
     raise AssertionError(f"no step says {text!r}; the last says {caption_of(widget)!r}")
 
 
@@ -105,3 +111,61 @@ def test_next_and_the_slider_step_through_the_graph(lab, workspace, artifacts):
         walk.screenshot(path=artifacts / "graph-view-double-count.png")
     finally:
         lab.close(SCRATCH)
+
+
+def stepper_under(lab, panel, cells, grade_id: str):
+    """The step-through widget in the output of the cell with this grade_id."""
+    index = next(i for i, c in enumerate(cells) if c.grade_id == grade_id)
+    widget = lab.cell(panel, index).locator(".widget-vbox").filter(
+        has=lab.page.get_by_role("button", name="Next ▶")).first
+    widget.scroll_into_view_if_needed()
+    return widget
+
+
+def open_and_run(lab, path: str):
+    """Open a course notebook, Run All, and return its panel and cells; only the cells
+    tagged raises-exception (the stubs' tests) may fail."""
+    panel = lab.open(path)
+    run = lab.run_all(path)
+    unexpected = [c.errors for c in run.error_cells() if not c.raises_exception]
+    assert not unexpected, unexpected
+    return panel, run.cells
+
+
+def test_a_student_steps_through_the_reused_value_of_notebook_02(lab, artifacts):
+    """The release as a student first runs it (stubs and all): the stepper of section 2 plays
+    the forward pass and then the hand-worked gradients, and every Next redraws it."""
+    path = "course/02-chain-rule/chain_rule.ipynb"
+    panel, cells = open_and_run(lab, path)
+    try:
+        widget = stepper_under(lab, panel, cells, "stepper_reused")
+        image = widget.locator("img.widget-image").first
+        assert wait_until(lambda: lab.shows(image), 30), "the graph picture is not shown"
+        assert "x is an input" in caption_of(widget)
+        step_until(widget, image, "c = a × b")
+        step_until(widget, image, "dc/da = 22.5")
+        widget.screenshot(path=artifacts / "graph-view-02-reused.png")
+    finally:
+        lab.close(path)
+
+
+def test_the_backward_of_notebook_04_is_stepped_node_by_node(lab, artifacts):
+    """The 04 master (every exercise done): the stepper under "Your engine, end to end"
+    records the notebook's own backward; the walk stepper shows the recursive double count."""
+    path = "solutions/04-reverse-mode/reverse_mode.ipynb"
+    panel, cells = open_and_run(lab, path)
+    try:
+        widget = stepper_under(lab, panel, cells, "stepper_backward")
+        image = widget.locator("img.widget-image").first
+        assert wait_until(lambda: lab.shows(image), 30), "the graph picture is not shown"
+        step_until(widget, image, "backward starts")
+        step_until(widget, image, "c runs: a.grad +=")
+        assert "-11.25 × 0.4444" in caption_of(widget)
+        widget.screenshot(path=artifacts / "graph-view-04-backward.png")
+
+        walk = stepper_under(lab, panel, cells, "stepper_walk")
+        walk_image = walk.locator("img.widget-image").first
+        step_until(walk, walk_image, "a runs (2nd turn!)")
+        walk.screenshot(path=artifacts / "graph-view-04-double-count.png")
+    finally:
+        lab.close(path)
