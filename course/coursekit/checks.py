@@ -165,11 +165,31 @@ def array_hint(on_arrays: bool) -> ErrorHint:
     return hint
 
 
-def instance(op: type) -> Any:
-    """An instance of an op class on which func/grads/vjp can be called, without running
-    its constructor (which would run the forward pass)."""
+def own_value_hint(hint: ErrorHint) -> ErrorHint:
+    """`hint`, plus a sentence for ``grads`` that reads ``self.value`` where no node was built
+    (notebook 03: ``grads`` runs inside ``forward_pass``, before the value is set)."""
+
+    def with_value(type_name: str, message: str) -> str:
+        extra = hint(type_name, message)
+        if type_name == "AttributeError" and "'value'" in message:
+            extra += (" Here `grads` is called while the node is being made, before "
+                      "`self.value` exists: compute the derivative from the inputs instead.")
+        return extra
+
+    return with_value
+
+
+def instance(op: type, inputs: Sequence[Any] | None = None) -> Any:
+    """An instance of an op class on which func/grads/vjp can be called.
+
+    Without `inputs` the constructor is not run (in notebook 03 it runs your `forward_pass`).
+    With `inputs` the node is built as an expression builds it, ``op(*inputs)``, so that
+    `grads` may read what the constructor sets, such as ``self.value`` in notebook 04.
+    """
     if not isinstance(op, type):
         raise CheckFailure(f"expected an op class such as `_mul`, got {_describe(op)}")
+    if inputs is not None:
+        return op(*inputs)
     return object.__new__(op)
 
 
@@ -274,6 +294,7 @@ def check_op(
     seeds: Sequence[int] = (0, 1, 2),
     shapes: Sequence[tuple[int, ...]] = ((), (3,), (2, 3)),
     check_grads: bool = True,
+    construct: bool = False,
 ) -> None:
     """Check a scalar op class (``func`` and ``grads``) against numpy and finite differences.
 
@@ -282,22 +303,30 @@ def check_op(
     shape in ``shapes`` (floats first, then numpy arrays, where an op must work elementwise).
     ``func`` must match ``reference`` and each partial in ``grads`` must match the central
     difference of ``reference`` with respect to that input.
+
+    ``construct=True`` builds each node through its constructor from the sampled inputs
+    (notebook 04's ``AutogradValue``, whose constructor only records and computes the value),
+    so a ``grads`` that reuses ``self.value`` is checked as the engine runs it.
     """
     name = name_of(op, "the op")
     names = list(names or ("a", "b", "c")[: len(domains)])
     n = len(domains)
     for inputs, args, where in sample_points(domains, names, seeds, shapes):
         hint = array_hint(bool(inputs[0].shape))
+        if not construct:
+            hint = own_value_hint(hint)
         what = f"`{name}.func`"
+        built = args if construct else None
         value = observe(f"func at {where}",
-                        lambda: numbers(instance(op).func(*args), what, where), what, where, hint)
+                        lambda: numbers(instance(op, built).func(*args), what, where), what,
+                        where, hint)
         check_close(value, reference(*inputs) if deciding() else None, what, where,
                     rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3)
         if not check_grads:
             continue
         what = f"`{name}.grads`"
         got = observe(f"grads at {where}",
-                      lambda: partials(instance(op).grads(*args), n, what, where),
+                      lambda: partials(instance(op, built).grads(*args), n, what, where),
                       what, where, hint)
         if deciding():
             _judge_partials(got, reference, inputs, names, what, where)

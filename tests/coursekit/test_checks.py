@@ -217,3 +217,24 @@ def test_a_result_cannot_copy_the_expected_value_from_the_checker():
         check_op(_exp_peeking, np.exp, ["real"])
     with pytest.raises(CheckFailure, match="sigmoid'"):
         check_derivative(lambda x: _Peeker(), lambda x: 1 / (1 + np.exp(-x)), "real", "sigmoid'")
+
+
+class _Node:
+    """Notebook 04's engine in miniature: the constructor stores the value."""
+
+    def __init__(self, *args):
+        self.value = self.func(*args)
+
+
+class _tanh_own_value(_Node):
+    def func(self, a):
+        return np.tanh(a)
+
+    def grads(self, a):
+        return (1 - self.value**2,)
+
+
+def test_grads_reusing_the_nodes_own_value_pass_when_the_node_is_constructed():
+    check_op(_tanh_own_value, np.tanh, ["real"], construct=True)
+    with pytest.raises(CheckFailure, match="before `self.value` exists"):
+        check_op(_tanh_own_value, np.tanh, ["real"])

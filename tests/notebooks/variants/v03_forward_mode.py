@@ -226,6 +226,8 @@ EXERCISES = {
             "return math.tanh(a)", "return (1 - math.tanh(a) ** 2,)", _MATH),
         "sign": ("return np.tanh(a)", "return (np.tanh(a) ** 2 - 1,)"),
         "1 / cosh": ("return np.tanh(a)", "return (1 / np.cosh(a),)"),
+        # In forward mode grads runs inside forward_pass, before self.value exists.
+        "own value": ("return np.tanh(a)", "t = self.value\nreturn (1 - t ** 2,)"),
     }),
     "_sigmoid": _ops("_sigmoid", "a", {
         "exp(a) / (1 + exp(a))": (

@@ -96,6 +96,7 @@ EXERCISES = {
             "tuple": "return (np.exp(a),)",
             "list": "return [np.exp(a)]",
             "power": "return (np.e ** a,)",
+            "own_value": "return (self.value,)",
         },
         bugs={
             "not_a_tuple": "return np.exp(a)",
@@ -156,6 +157,8 @@ EXERCISES = {
             "one_minus_square": "return (1 - np.tanh(a) ** 2,)",
             "sech_squared": "return [1 / np.cosh(a) ** 2]",
             "product": "t = np.tanh(a)\nreturn ((1 - t) * (1 + t),)",
+            # the node's own value: set by the constructor before any backward runs
+            "own_value": "t = self.value\nreturn (1 - t ** 2,)",
         },
         bugs={
             "missing_square": "return (1 - np.tanh(a),)",
@@ -172,6 +175,7 @@ EXERCISES = {
             "s_one_minus_s": "s = 1 / (1 + np.exp(-a))\nreturn (s * (1 - s),)",
             "quotient": "return [np.exp(-a) / (1 + np.exp(-a)) ** 2]",
             "via_func": "s = self.func(a)\nreturn (s - s * s,)",
+            "own_value": "s = self.value\nreturn (s * (1 - s),)",
         },
         bugs={
             "sign_flipped": "s = 1 / (1 + np.exp(-a))\nreturn (s * (s - 1),)",
