@@ -123,8 +123,23 @@ def _first_mismatch(got: np.ndarray, expected: np.ndarray, ok: np.ndarray):
     return got[position], expected[position], position
 
 
-def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray]) -> str:
-    """Guess the bug behind a wrong derivative from how got relates to expected."""
+#: Ratios got/expected that name a typical bug on their own, even at a single number: half (a
+#: path's contribution overwritten instead of added, or a lost factor 2) and twice.
+_TELLING_FACTORS = {
+    0.5: ("it is exactly half the expected value — a term or a factor 2 is missing; where a "
+          "value is used twice, add the second path's gradient (+=) instead of overwriting it"),
+    2.0: ("it is exactly twice the expected value — a contribution is counted twice, or there "
+          "is a factor 2 too many"),
+}
+
+
+def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray],
+              inputs: Sequence[np.ndarray] = (), names: Sequence[str] = ()) -> str:
+    """Guess the bug behind a wrong derivative from how got relates to expected.
+
+    ``inputs`` (with their ``names``), when given, let it recognise a factor that is missing
+    and equals one of the inputs or its logarithm (``a ** b``'s exponent partial without ln a).
+    """
     if np.all(close(got, -expected)) and np.any(np.abs(expected) > ATOL):
         return "the sign is flipped — check the sign"
     for other in others:
@@ -135,6 +150,20 @@ def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray
             )
     if np.all(np.abs(got) <= ATOL):
         return "you return 0 — does this input really not affect the output?"
+    significant = np.abs(expected) > 1e3 * ATOL
+    if np.all(significant):
+        for factor, text in _TELLING_FACTORS.items():
+            if np.all(close(got, factor * expected)):
+                return text
+    for x, name in zip(inputs, names):
+        x = np.broadcast_to(np.asarray(x, dtype=np.float64), got.shape)
+        if not np.all(significant) or np.any(np.abs(np.abs(x) - 1) < 0.05):
+            continue  # a factor near ±1 (or ln near 0) would show nowhere
+        if np.all(close(got * x, expected)):
+            return f"a factor {name} is missing — multiply by {name}"
+        if np.all(x > 0) and np.all(close(got * np.log(x), expected)):
+            return (f"a factor ln {name} is missing — for a power with {name} as the base, "
+                    f"write it as e^(exponent · ln {name}) before differentiating")
     ratio = got / np.where(expected == 0, np.nan, expected)
     if np.all(np.isfinite(ratio)) and np.allclose(ratio, ratio.flat[0]) and ratio.size > 1:
         return (
@@ -347,7 +376,7 @@ def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
         if not np.all(close(got_array, exp)):
             others = [e for j, e in enumerate(expected) if j != i]
             check_close(got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})",
-                        where, _hint_for(got_array, exp, others))
+                        where, _hint_for(got_array, exp, others, inputs, names))
 
 
 def check_vjp(
@@ -399,6 +428,7 @@ def check_vjp(
         if not deciding():
             continue
         expected = [finite_difference_partial(f, inputs, i, upstream) for i in range(len(inputs))]
+        ones = np.ones(out_shape)  # the vjp a `g`-less answer returns, for its hint
         for i, (got_array, exp) in enumerate(zip(got, expected)):
             if got_array.shape != exp.shape:
                 reduce_hint = (
@@ -412,12 +442,15 @@ def check_vjp(
                     f"{_ORDINALS[i]} input ({names[i]}) with {where}; it must have the input's "
                     f"shape {exp.shape}.{reduce_hint}"
                 )
-            others = [e for j, e in enumerate(expected) if j != i]
-            check_close(
-                got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})", where,
-                _hint_for(got_array, exp, others) if not np.all(close(got_array, exp))
-                else "",
-            )
+            hint = ""
+            if not np.all(close(got_array, exp)):
+                others = [e for j, e in enumerate(expected) if j != i]
+                hint = _hint_for(got_array, exp, others)
+                if np.all(close(got_array, finite_difference_partial(f, inputs, i, ones))):
+                    hint = ("it is the gradient for an upstream gradient of all ones — multiply "
+                            "by the upstream gradient `g` that vjp receives")
+            check_close(got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})",
+                        where, hint)
 
 
 def check_gradient(

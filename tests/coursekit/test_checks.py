@@ -132,7 +132,7 @@ def test_vjp_checks_shapes_then_values():
     check_vjp(_add, np.add, [(3, 4), (4,)])
     with pytest.raises(CheckFailure, match="sum the gradient over the broadcast axes"):
         check_vjp(_add_unreduced, np.add, [(3, 4), (4,)])
-    with pytest.raises(CheckFailure, match="constant factor 2"):
+    with pytest.raises(CheckFailure, match="exactly twice the expected value"):
         check_vjp(_matmul_untransposed, np.matmul, [(3, 4), (4, 2)])
 
 
@@ -217,6 +217,70 @@ def test_a_result_cannot_copy_the_expected_value_from_the_checker():
         check_op(_exp_peeking, np.exp, ["real"])
     with pytest.raises(CheckFailure, match="sigmoid'"):
         check_derivative(lambda x: _Peeker(), lambda x: 1 / (1 + np.exp(-x)), "real", "sigmoid'")
+
+
+# ------------------------------------------------------------- hints for the typical bugs
+
+
+def test_an_overwritten_path_at_one_point_is_reported_as_half():
+    """Notebook 02's overwrite bug (`da = db * 5` instead of `+=`) gives exactly half."""
+    def overwriting(x):
+        a = x**2
+        b = 5 * a
+        da = b * 1.0  # dc/da through the first input of c = a * b ...
+        da = a * 5  # ... overwritten by the path through b (dc/db = a, times db/da = 5)
+        return (da * 2 * x,)
+
+    with pytest.raises(CheckFailure, match="exactly half the expected value"):
+        check_gradient(overwriting, lambda x: x**2 * (5 * x**2), [1.5], ["x"], "`backward_reused`")
+
+
+def test_a_missing_factor_at_notebook_02s_worked_point_is_not_called_a_sign_error():
+    """At (w, x) = (0.8, 1.5) forgetting the inner factor 2x is not mistaken for a flipped
+    sign (at the old point x = -0.5, 2x = -1 made it look like one)."""
+    def nll(w, x):
+        return -np.log(1 / (1 + np.exp(-w * x**2)))
+
+    def missing_inner_factor(w, x):
+        c = 1 / (1 + np.exp(-w * x**2))
+        return (c - 1) * x**2, (c - 1) * w
+
+    with pytest.raises(CheckFailure) as failure:
+        check_gradient(missing_inner_factor, nll, [0.8, 1.5], ["w", "x"], "`backward_nll`")
+    assert "sign" not in str(failure.value)
+
+
+def test_telling_factors_give_no_hint_where_they_do_not_hold():
+    from coursekit.checks import _hint_for
+
+    assert "half" not in _hint_for(np.array(0.49), np.array(1.0), [])
+    assert "twice" not in _hint_for(np.array(2.1), np.array(1.0), [])
+    assert "flipped" in _hint_for(np.array(-1.0), np.array(1.0), [])
+
+
+class _sigmoid_without_g:
+    def vjp(self, g, x):
+        s = 1 / (1 + np.exp(-x))
+        return (s * (1 - s),)
+
+
+def test_a_vjp_that_forgets_the_upstream_gradient_is_told_so():
+    with pytest.raises(CheckFailure, match="upstream gradient of all ones"):
+        check_vjp(_sigmoid_without_g, lambda x: 1 / (1 + np.exp(-x)), [(3, 4)])
+
+
+class _pow_without_log:
+    def func(self, a, b):
+        return a**b
+
+    def grads(self, a, b):
+        return b * a ** (b - 1), a**b
+
+
+def test_a_power_missing_ln_a_is_told_which_factor():
+    with pytest.raises(CheckFailure, match="a factor ln a is missing") as failure:
+        check_op(_pow_without_log, np.power, ["positive", "real"])
+    assert "second input (b)" in str(failure.value)
 
 
 class _Node:

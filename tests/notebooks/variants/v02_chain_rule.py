@@ -106,6 +106,7 @@ EXERCISES = {
             "missing_sigmoid_factor": body(NLL, "db = -1 / c", "return db * a, db * w * 2 * x"),
             "missing_inner_factor": body(NLL, "db = c - 1", "return db * a, db * w"),
             "uses_x_not_a": body(NLL, "db = c - 1", "return db * x, db * w * 2 * x"),
+            "missing_factor_two": body(NLL, "db = c - 1", "return db * a, db * w * x"),
         },
     },
     "backward_add_mul": {

@@ -173,6 +173,7 @@ EXERCISES = {
             "return a**b", "return b * a ** (b - 1), a**b * math.log(a)", _MATH),
         "b ** a": ("return b**a", "return b * a ** (b - 1), a**b * np.log(a)"),
         "log of the wrong input": ("return a**b", "return b * a ** (b - 1), a**b * np.log(b)"),
+        "missing ln a": ("return a**b", "return b * a ** (b - 1), a**b"),
     }),
     "_exp": _ops("_exp", "a", {
         "a list": ("return np.exp(a)", "return [np.exp(a)]"),

@@ -1,0 +1,78 @@
+"""The typical bugs of tests/notebooks/variants/ get the hint that names them.
+
+tests/notebooks/test_variants.py only asks that a bug fails; here the same sources are run
+against the checks directly, and the sentence a student reads is pinned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from coursekit.chain_rule_checks import check_backward
+from coursekit.checks import CheckFailure, check_op, check_vjp
+
+from tests.notebooks.variants import (
+    v02_chain_rule,
+    v03_forward_mode,
+    v04_reverse_mode,
+    v05_mlp_backprop,
+)
+
+
+class _Node:
+    """A stand-in base class: the constructor stores the value, as 04's AutogradValue does."""
+
+    def __init__(self, *args, **settings):
+        self.__dict__.update(settings)
+        self.value = self.func(*args)
+
+
+def define(source: str, name: str):
+    namespace = {"np": np, "AutogradValue": _Node, "ForwardValue": _Node, "Tensor": _Node}
+    exec(source, namespace)  # noqa: S102  (the repository's own variant sources)
+    return namespace[name]
+
+
+def bug(module, exercise: str, variant: str) -> str:
+    return module.EXERCISES[exercise]["bugs"][variant]
+
+
+def test_02_overwritten_path_is_reported_as_half():
+    student = define(bug(v02_chain_rule, "backward_reused", "overwrites_da"), "backward_reused")
+    with pytest.raises(CheckFailure, match="exactly half the expected value"):
+        check_backward(student, lambda x: x**2 * (5 * x**2), ["x"], "`backward_reused`",
+                       point=[1.5])
+
+
+@pytest.mark.parametrize("variant", ["missing_inner_factor", "missing_factor_two"])
+def test_02_nll_missing_factor_is_not_called_a_sign_error_at_the_worked_point(variant):
+    student = define(bug(v02_chain_rule, "backward_nll", variant), "backward_nll")
+    with pytest.raises(CheckFailure) as failure:
+        check_backward(student, lambda w, x: -np.log(1 / (1 + np.exp(-w * x**2))), ["w", "x"],
+                       "`backward_nll`", point=[0.8, 1.5])
+    assert "sign" not in str(failure.value)
+    if variant == "missing_factor_two":
+        assert "exactly half" in str(failure.value)
+
+
+@pytest.mark.parametrize("module, variant, construct", [
+    (v03_forward_mode, "missing ln a", False),
+    (v04_reverse_mode, "missing_log", True),
+])
+def test_pow_missing_ln_a_is_told_which_factor(module, variant, construct):
+    op = define(bug(module, "_pow", variant), "_pow")
+    domains = ["positive", "exponent"] if construct else ["positive", "real"]
+    with pytest.raises(CheckFailure, match=r"second input \(b\).*a factor ln a is missing"):
+        check_op(op, np.power, domains, construct=construct)
+
+
+@pytest.mark.parametrize("exercise, variant, reference, shapes, domains", [
+    ("_relu", "forgets g", lambda x: np.maximum(x, 0.0), [(3, 4)], ["away_from_zero"]),
+    ("_sum", "forgets the upstream gradient", np.sum, [(3, 4)], None),
+    ("_matmul", "forgot the upstream gradient", np.matmul, [(3, 4), (4, 2)], None),
+])
+def test_05_vjp_without_the_upstream_gradient_is_told_so(exercise, variant, reference, shapes,
+                                                        domains):
+    op = define(bug(v05_mlp_backprop, exercise, variant), exercise)
+    with pytest.raises(CheckFailure, match="upstream gradient of all ones"):
+        check_vjp(op, reference, shapes, domains)
