@@ -127,7 +127,43 @@ ForwardValue.forward_pass = forward_pass
 
 _MATH = "import math\n\n\n"
 
+_W_TANGENT_HEAD = (
+    "def w_tangent(w):\n"
+    "    x = 1.5\n"
+    "    w_dot = 1.0\n"
+)
+
+
+def _w_tangent(*lines: str) -> str:
+    return _W_TANGENT_HEAD + "".join(f"    {line}\n" for line in lines)
+
+
+W_TANGENT = {
+    "correct": {
+        "one dot per line": _w_tangent(
+            "a = x**2", "b = w * a", "b_dot = a * w_dot", "c = 1 / (1 + np.exp(-b))",
+            "c_dot = c * (1 - c) * b_dot", "return -(c_dot / c)"),
+        "sigmoid shortcut": _w_tangent(
+            "b = w * x * x", "c = 1 / (1 + np.exp(-b))", "return (c - 1) * x * x * w_dot"),
+    },
+    "bugs": {
+        "seeds x instead of w": _w_tangent(
+            "a, a_dot = x**2, 2 * x", "b, b_dot = w * a, w * a_dot", "c = 1 / (1 + np.exp(-b))",
+            "return -(c * (1 - c) * b_dot / c)"),
+        "forgets the minus of L": _w_tangent(
+            "a = x**2", "b = w * a", "c = 1 / (1 + np.exp(-b))", "return (1 - c) * a"),
+        "product rule term for the constant": _w_tangent(
+            "a = x**2", "b = w * a", "c = 1 / (1 + np.exp(-b))",
+            "return -(1 - c) * (a + w * 2 * x)"),
+        "stops at the sigmoid": _w_tangent(
+            "a = x**2", "b = w * a", "c = 1 / (1 + np.exp(-b))", "return -c * (1 - c) * a"),
+        "math.exp fails on arrays": _w_tangent(
+            "import math", "c = 1 / (1 + math.exp(-w * x * x))", "return (c - 1) * x * x"),
+    },
+}
+
 EXERCISES = {
+    "w_tangent": W_TANGENT,
     "forward_pass": FORWARD_PASS,
     "_sub": _ops("_sub", "a, b", {
         "a + (-b), a list": ("return a + (-b)", "return [1.0, -1.0]"),
