@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.authoring.release import release
 
     for folder in release(args.assignments or None):
         print(f"released {folder.relative_to(folder.parent.parent)}")
@@ -16,11 +16,11 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.batch import BatchOptions, grade_batch
-    from autograder.collect import LayoutError
-    from autograder.record import ledger_rows
-    from autograder.report import grade_table
-    from autograder.sandbox import Limits, SandboxUnavailable
+    from autograder.collect.layouts import LayoutError
+    from autograder.exports.table import grade_table
+    from autograder.gradebook.batch import BatchOptions, grade_batch
+    from autograder.gradebook.record import ledger_rows
+    from autograder.sandbox.policy import Limits, SandboxUnavailable
 
     limits = Limits(memory_mb=args.memory, wall_clock=args.timeout,
                     cell_timeout=min(args.timeout, Limits.cell_timeout),
@@ -40,7 +40,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from autograder.feedback import feedback_all
+    from autograder.exports.feedback import feedback_all
 
     written = feedback_all(args.root, args.work, args.output)
     print(f"wrote {len(written)} feedback pages under {args.output or args.work / 'feedback'}")
@@ -48,7 +48,7 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder.export import export_all
+    from autograder.exports.all_formats import export_all
 
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
@@ -64,7 +64,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 # --- CI grading (issue 6): `ci`, `merge`, `gradescope` ---------------------------------------
 def _ci(args: argparse.Namespace) -> int:
-    from autograder.ci_grade import CIOptions, default_outputs, run_ci
+    from autograder.ci.command import CIOptions, default_outputs, run_ci
 
     outputs = default_outputs(args.output)
     for key in outputs:
@@ -79,8 +79,8 @@ def _ci(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from autograder.export import export_all
-    from autograder.merge import MergeError, merge_results
+    from autograder.ci.merge import MergeError, merge_results
+    from autograder.exports.all_formats import export_all
 
     try:
         report = merge_results(args.results, args.root, args.work)
@@ -96,7 +96,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.gradescope import OUTPUT, build_zip
+    from autograder.ci.bundle import OUTPUT, build_zip
 
     print(f"wrote {build_zip(args.output or OUTPUT)}")
     return 0

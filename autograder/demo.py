@@ -37,14 +37,14 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
 
     `timeout` bounds one cell (the looping example costs that much); a notebook gets 3x that.
     """
-    from autograder.batch import BatchOptions, grade_batch
+    from autograder.authoring.release import release
     from autograder.examples.make_examples import make_examples
-    from autograder.export import export_all
-    from autograder.feedback import feedback_all
-    from autograder.record import ledger_rows
-    from autograder.release import release
-    from autograder.report import grade_table
-    from autograder.sandbox import Limits
+    from autograder.exports.all_formats import export_all
+    from autograder.exports.feedback import feedback_all
+    from autograder.exports.table import grade_table
+    from autograder.gradebook.batch import BatchOptions, grade_batch
+    from autograder.gradebook.record import ledger_rows
+    from autograder.sandbox.policy import Limits
 
     start = time.monotonic()
     for folder in release(root=root) if do_release else []:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import CONFIG_FILE, REPO_ROOT, existing_assignments
 from autograder.examples.make_examples import answered, notebooks
-from autograder.record import ledger_rows
-from autograder.sandbox import Limits, bwrap_works
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.gradebook.record import ledger_rows
+from autograder.sandbox.policy import Limits, bwrap_works
 
 
 def _make_class(target: Path, students: int, assignments: list[str]) -> int:
@@ -42,7 +42,7 @@ def _make_class(target: Path, students: int, assignments: list[str]) -> int:
 
 def _plain_course(folder: Path, submitted: Path) -> None:
     """A course folder for the nbgrader command: the repo's masters, a copy of the class."""
-    from autograder.record import prepare_gradebook
+    from autograder.gradebook.masters import prepare_gradebook
 
     folder.mkdir(parents=True)
     (folder / "solutions").symlink_to(REPO_ROOT / "solutions")

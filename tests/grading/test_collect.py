@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from dateutil.tz import gettz
 
-from autograder.collect import LayoutError, collect, detect_layout
+from autograder.collect.layouts import LayoutError
+from autograder.collect.submissions import collect, detect_layout
 
 CATALOGUE = {"01-derivatives": ["derivatives"], "02-chain-rule": ["chain"]}
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})

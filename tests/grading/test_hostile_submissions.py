@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
-from autograder.sandbox import Limits, bwrap_works
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox.policy import Limits, bwrap_works
 from tests.grading.fixture_course import (
     ASSIGNMENT,
     CUBE,

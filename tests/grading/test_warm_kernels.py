@@ -16,16 +16,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import warm_kernels
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
-from autograder.sandbox import (
-    Limits,
-    Sandbox,
-    SandboxedKernelManager,
-    bwrap_works,
-    default_hidden,
-)
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox import warm_kernels
+from autograder.sandbox.kernel_manager import SandboxedKernelManager
+from autograder.sandbox.policy import Limits, Sandbox, bwrap_works, default_hidden
 from tests.grading.fixture_course import (
     ASSIGNMENT,
     CUBE,

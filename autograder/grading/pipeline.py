@@ -1,12 +1,19 @@
 """Grade one notebook: load -> sanitize -> execute in the sandbox -> score.
 
 `grade_notebook` is what a worker process runs; it touches the gradebook only to read the
-masters' cells (nbgrader's OverwriteCells). Recording is the parent's job (`autograder.record`).
+masters' cells (nbgrader's OverwriteCells). Recording is the parent's job
+(`autograder.gradebook.record`). The kit's own steps (`autograder.grading.steps`, one a module)
+run around nbgrader's:
+
+    sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+               OverwriteCells, CheckCellMetadata, InsertGuardCells
+    execute:   SandboxedExecute
+    score:     ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
+               ZeroOnTampering
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,17 +31,16 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from autograder.collect import INVALID_JSON, NOT_A_NOTEBOOK
-from autograder.sandbox import Sandbox
-from autograder.steps import (
-    ErrorsFirst,
-    InsertGuardCells,
-    ReadGuardVerdicts,
-    SandboxedExecute,
-    StripForeignGradeIds,
-    ZeroOnTampering,
-    ZeroUnrunTests,
-)
+from autograder.grading.load import load_notebook
+from autograder.grading.outcome import NOT_A_NOTEBOOK
+from autograder.grading.steps.errors_first import ErrorsFirst
+from autograder.grading.steps.insert_guard_cells import InsertGuardCells
+from autograder.grading.steps.read_guard_verdicts import ReadGuardVerdicts
+from autograder.grading.steps.sandboxed_execute import SandboxedExecute
+from autograder.grading.steps.strip_foreign_grade_ids import StripForeignGradeIds
+from autograder.grading.steps.zero_on_tampering import ZeroOnTampering
+from autograder.grading.steps.zero_unrun_tests import ZeroUnrunTests
+from autograder.sandbox.policy import Sandbox
 
 # StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
 # a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it).
@@ -144,24 +150,3 @@ def _failure_detail(failure: str, sandbox: Sandbox, stopped: bool = True) -> str
                        f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "
                        "did not run and score 0",
     }.get(failure, failure)
-
-
-def load_notebook(path: Path, student: str, assignment: str):
-    """(notebook, None) or (None, named error) for a submitted file."""
-    where = f"{student}/{assignment}/{path.name}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
-        return None, f"{NOT_A_NOTEBOOK}: {where} is not a text file ({exc.__class__.__name__})"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, (f"{INVALID_JSON}: {where} line {exc.lineno} column {exc.colno}: {exc.msg}"
-                      "; open it in JupyterLab, save it again and resubmit")
-    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
-        return None, f"{NOT_A_NOTEBOOK}: {where} is JSON but has no notebook cells"
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        return None, f"{NOT_A_NOTEBOOK}: {where} fails the notebook format ({exc})"[:400]
-    return nb, None

@@ -1,4 +1,4 @@
-"""Record: the gradebook (nbgrader's) and the ledger that makes a batch resumable.
+"""Record: the kit's ledger beside nbgrader's gradebook, which makes a batch resumable.
 
 Only the parent process writes. A submission's grades, comments and its ledger row are committed
 in one transaction, so a grader killed at any instant leaves each submission either fully
@@ -7,10 +7,8 @@ recorded (and skipped on the rerun) or not recorded at all (and graded on the re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,88 +17,16 @@ from nbgrader.api import Gradebook
 from sqlalchemy import text
 from sqlalchemy.exc import SAWarning
 
-from autograder.course import load_config
-
 LEDGER = "autograder_ledger"
-MASTERS = "autograder_masters"
 
 
-def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
-    """Make sure the gradebook knows every assignment's notebooks and master cells.
-
-    Runs nbgrader's generate_assignment into a throw-away release folder (the committed
-    `course/` is left alone) so nbgrader's SaveCells stores the masters, hidden tests included.
-    Returns the gradebook's db_url.
-    """
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    work.mkdir(parents=True, exist_ok=True)
-    config = load_config(root, work)
-    db_url = config.CourseDirectory.db_url
-    digests = {a: masters_digest(root, a) for a in assignments}
-    _ensure_tables(db_url)
-    loaded = loaded_masters(db_url)
-    todo = [a for a in assignments if loaded.get(a) != digests[a]]
-    if todo:
-        with tempfile.TemporaryDirectory(dir=work) as scratch:
-            config.CourseDirectory.release_directory = scratch
-            api = NbGraderAPI(CourseDirectory(config=config), config=config)
-            for assignment in todo:
-                result = api.generate_assignment(assignment, force=True)
-                if not result["success"]:
-                    raise RuntimeError(
-                        f"nbgrader could not load the masters of {assignment} from "
-                        f"{root / 'solutions' / assignment} into the gradebook:\n"
-                        f"{result.get('log') or result.get('error')}")
-        with Gradebook(db_url) as gb:
-            for assignment in todo:
-                gb.db.execute(text(f"DELETE FROM {MASTERS} WHERE assignment = :a"),
-                              {"a": assignment})
-                gb.db.execute(text(f"INSERT INTO {MASTERS} (assignment, digest) VALUES "
-                                   "(:a, :d)"), {"a": assignment, "d": digests[assignment]})
-            gb.db.commit()
-    return db_url
-
-
-def _ensure_tables(db_url: str) -> None:
-    with Gradebook(db_url) as gb:
-        gb.db.execute(text(
-            f"CREATE TABLE IF NOT EXISTS {LEDGER} (student VARCHAR(128) NOT NULL, "
-            "assignment VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
-            "outcome TEXT NOT NULL, detail TEXT NOT NULL, graded_at VARCHAR(40) NOT NULL, "
-            "PRIMARY KEY (student, assignment))"))
-        gb.db.execute(text(
-            f"CREATE TABLE IF NOT EXISTS {MASTERS} (assignment VARCHAR(128) PRIMARY KEY, "
-            "digest VARCHAR(64) NOT NULL)"))
-        gb.db.commit()
-
-
-def masters_digest(root: Path, assignment: str) -> str:
-    h = hashlib.sha256()
-    for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def loaded_masters(db_url: str) -> dict[str, str]:
-    """assignment -> digest of the masters the gradebook holds (`masters_digest` when loaded)."""
-    with Gradebook(db_url) as gb:
-        in_nbgrader = {a.name for a in gb.assignments}
-        rows = gb.db.execute(text(f"SELECT assignment, digest FROM {MASTERS}")).fetchall()
-    return {assignment: digest for assignment, digest in rows if assignment in in_nbgrader}
-
-
-def catalogue(db_url: str, assignments: list[str]) -> dict[str, list[str]]:
-    """assignment -> its notebook ids, as the gradebook has them."""
-    with Gradebook(db_url) as gb:
-        return {a: sorted(nb.name for nb in gb.find_assignment(a).notebooks) for a in assignments}
-
-
-def known_cell_ids(db_url: str, assignment: str, notebook: str) -> list[str]:
-    with Gradebook(db_url) as gb:
-        return [c.name for c in gb.find_notebook(notebook, assignment).source_cells]
+def ensure_ledger(gb: Gradebook) -> None:
+    """Create the ledger table beside nbgrader's tables if it is not there (not committed)."""
+    gb.db.execute(text(
+        f"CREATE TABLE IF NOT EXISTS {LEDGER} (student VARCHAR(128) NOT NULL, "
+        "assignment VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
+        "outcome TEXT NOT NULL, detail TEXT NOT NULL, graded_at VARCHAR(40) NOT NULL, "
+        "PRIMARY KEY (student, assignment))"))
 
 
 def recorded(db_url: str) -> dict[tuple[str, str], str]:

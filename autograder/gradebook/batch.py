@@ -19,18 +19,17 @@ from pathlib import Path
 
 import jupyter_core.utils
 
-from autograder.collect import Submission, collect, detect_layout
+from autograder.collect.submissions import Submission, collect, detect_layout
 from autograder.course import REPO_ROOT, existing_assignments, load_config
-from autograder.pipeline import NotebookResult, NotebookTask, grade_notebook
-from autograder.record import (
+from autograder.gradebook.masters import (
     catalogue,
     known_cell_ids,
     loaded_masters,
     prepare_gradebook,
-    record_submission,
-    recorded,
 )
-from autograder.sandbox import Limits, Sandbox, SandboxUnavailable, default_hidden
+from autograder.gradebook.record import record_submission, recorded
+from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
+from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
 
 
 @dataclass

@@ -15,7 +15,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.course import load_config
-from autograder.record import ledger_rows
+from autograder.gradebook.record import ledger_rows
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 

@@ -14,7 +14,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.collect import STUDENT_ID
+from autograder.collect.layouts import STUDENT_ID
+from autograder.course import existing_assignments
+from autograder.gradebook.masters import catalogue, prepare_gradebook
+from autograder.gradebook.record import record_submission, recorded
+from autograder.grading.pipeline import NotebookResult
 
 
 class MergeError(ValueError):
@@ -57,8 +61,6 @@ def load_result(path: Path) -> dict:
 
 
 def _notebook_results(student: str, sub: dict) -> list:
-    from autograder.pipeline import NotebookResult
-
     results = []
     for name, nb in sorted(sub["detail"]["notebooks"].items()):
         grades = sub["grades"].get(name, {})
@@ -72,9 +74,6 @@ def _notebook_results(student: str, sub: dict) -> list:
 
 def merge_results(paths: list[Path], root: Path, work: Path) -> MergeReport:
     """Record every submission in the results under `work`'s gradebook (idempotent)."""
-    from autograder.course import existing_assignments
-    from autograder.record import catalogue, prepare_gradebook, record_submission, recorded
-
     report = MergeReport()
     files = result_files(paths)
     report.files = len(files)

@@ -1,0 +1,142 @@
+"""Execute: nbgrader's Execute in a sandboxed kernel, with a wall clock and an output budget."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from jupyter_core.utils import ensure_async
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Any as AnyTrait
+from traitlets import Integer
+
+from autograder.grading.outcome import KERNEL_DIED, MEMORY, TIMED_OUT
+from autograder.grading.state import error_output, state
+from autograder.sandbox.kernel_manager import SandboxedKernelManager
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, in a sandboxed kernel, with a wall clock and an output budget.
+
+    A cell that runs past its timeout is interrupted (SIGINT), marked with a CellTimeoutError
+    and the notebook carries on, as nbgrader does: an endless loop in one exercise costs that
+    exercise, not the ones after it. A kernel that does not stop within `interrupt_grace`
+    seconds of the interrupt is stuck; like a dead kernel or a spent wall clock, it stops the
+    notebook (the rest did not run, and `ZeroUnrunTests` scores its tests 0). Output beyond
+    `output_bytes` is dropped as it arrives, so a submission printing gigabytes costs neither
+    memory nor disk.
+    """
+
+    sandbox = AnyTrait(None)
+    raise_on_iopub_timeout = False
+    shell_timeout_interval = 1  # notice a dead kernel within a second
+    wall_clock = Integer(180)
+    cell_timeout = Integer(30)
+    interrupt_grace = Integer(5)
+    output_bytes = Integer(200_000)
+
+    def create_kernel_manager(self):
+        self.km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3",
+                                         sandbox=self.sandbox, config=self.config)
+        self._sandbox_km = self.km  # nbclient forgets self.km when it cleans up
+        return self.km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._sandbox_km = None
+        self._started = time.monotonic()
+        self._ready = None
+        self._deadline = self._started + self.wall_clock
+        self._budget = self.output_bytes
+        self._truncated = False
+        self.timeout_func = self._cell_timeout
+        self.shutdown_kernel = "immediate"
+        try:
+            return super().preprocess(nb, resources, km)
+        except (DeadKernelError, RuntimeError) as exc:
+            # died before the first cell ran: the kernel could not even start
+            state(self.resources).setdefault("failure", KERNEL_DIED)
+            state(self.resources)["start_error"] = f"{type(exc).__name__}: {exc}"
+            return self.nb, self.resources
+        finally:
+            done = time.monotonic()
+            ready = self._ready or done
+            state(self.resources)["timings"] = {"kernel start": ready - self._started,
+                                                "cells + kernel stop": done - ready}
+            if self._sandbox_km is not None:
+                self._sandbox_km.remove_runtime()
+
+    def _cell_timeout(self, cell) -> int:
+        left = self._deadline - time.monotonic()
+        return max(1, int(min(self.cell_timeout, left)))
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._ready is None:
+            self._ready = time.monotonic()
+        info = state(self.resources)
+        if info.get("stopped") or cell.cell_type != "code":
+            return cell, self.resources
+        if time.monotonic() >= self._deadline:
+            info.update(failure=TIMED_OUT, stopped=True)
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            info.update(failure=KERNEL_DIED, stopped=True)
+            cell.outputs.append(error_output(
+                "DeadKernelError", "the kernel died while this cell ran (os._exit, a signal, "
+                "or a crash); nothing after it ran"))
+        except CellTimeoutError:
+            info.update(failure=TIMED_OUT, stopped=True)
+            cell.outputs.append(error_output(
+                "CellTimeoutError", "this cell did not finish in time and did not stop when "
+                "interrupted; nothing after it ran"))
+        except Exception as exc:  # the kernel stopped answering in some other way
+            info.update(failure=KERNEL_DIED, stopped=True)
+            cell.outputs.append(error_output(type(exc).__name__, str(exc)[:500]))
+        return cell, self.resources
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
+                                    task_poll_kernel_alive):
+        self._cell_output_task = task_poll_output_msg  # finishes when the kernel goes idle
+        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                   task_poll_kernel_alive)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """The cell ran past `timeout`: interrupt it; if the kernel goes idle within the grace
+        period, record a timeout error for this cell and let the notebook carry on."""
+        await ensure_async(self.km.interrupt_kernel())
+        try:
+            await asyncio.wait_for(asyncio.shield(self._cell_output_task), self.interrupt_grace)
+        except asyncio.TimeoutError:
+            raise CellTimeoutError.error_from_timeout_and_cell(
+                "Cell execution timed out and ignored the interrupt", timeout, cell) from None
+        evalue = (f"this cell ran longer than {timeout} s and was interrupted; the cells after "
+                  "it still ran")
+        if cell is not None:
+            cell.outputs.append(error_output("CellTimeoutError", evalue))
+        return {"content": {"status": "error", "ename": "CellTimeoutError", "evalue": evalue,
+                            "traceback": []}}
+
+    def on_cell_executed(self, **kwargs):
+        super().on_cell_executed(**kwargs)
+        info = state(self.resources)
+        content = kwargs["execute_reply"]["content"]
+        info.setdefault("executed", {})[kwargs["cell_index"]] = content["status"]
+        ename = content.get("ename")
+        if ename == "CellTimeoutError":
+            info["failure"] = TIMED_OUT
+        elif ename == "MemoryError" and not info.get("failure"):
+            info["failure"] = MEMORY
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(str(msg.get("content", "")))
+        if self._budget - size < 0:
+            if not self._truncated:
+                self._truncated = True
+                outs.append(new_output("stream", name="stdout",
+                                       text="\n... output truncated by the grader ...\n"))
+            return None
+        self._budget -= size
+        return super().output(outs, msg, display_id, cell_index)
