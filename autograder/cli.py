@@ -33,9 +33,7 @@ def _grade(args: argparse.Namespace) -> int:
     except (LayoutError, SandboxUnavailable) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
-    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
-             **r["detail"]} for r in ledger_rows(_db_url(args))]
-    print(grade_table(rows))
+    print(grade_table(ledger_rows(_db_url(args))))
     return 0
 
 

@@ -10,24 +10,28 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.course import REPO_ROOT, load_config
+
+if TYPE_CHECKING:
+    from autograder.gradebook.record import SubmissionRecord
 
 OUTPUT = REPO_ROOT / "output" / "demo"
 
 
-def compare(rows: list[dict], expected: dict) -> list[str]:
+def compare(rows: list[SubmissionRecord], expected: dict) -> list[str]:
     """Differences between graded rows and the expected scores/outcomes, one line each."""
-    got = {(r["student"], r["assignment"]): r for r in rows}
+    got = {r.key: r for r in rows}
     problems = []
     for student, assignments in sorted(expected.items()):
         for assignment, want in sorted(assignments.items()):
             row = got.get((student, assignment))
             if row is None:
                 problems.append(f"{student}/{assignment}: not graded")
-            elif (row["score"], row["outcome"]) != (want["score"], want["outcome"]):
+            elif (row.score, row.outcome.kind.value) != (want["score"], want["outcome"]):
                 problems.append(f"{student}/{assignment}: expected {want['score']:g} "
-                                f"({want['outcome']}), got {row['score']:g} ({row['outcome']})")
+                                f"({want['outcome']}), got {row.score:g} ({row.outcome.kind})")
     return problems
 
 
@@ -60,8 +64,7 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
                            progress=progress)
     grade_batch(output / "class" / "submitted", options)
     db_url = load_config(root, work).CourseDirectory.db_url
-    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
-             **r["detail"]} for r in ledger_rows(db_url)]
+    rows = ledger_rows(db_url)
     feedback = feedback_all(root, work, output / "feedback")
     exported = export_all(root, work, output / "export")
     print()

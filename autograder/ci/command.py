@@ -36,7 +36,7 @@ from autograder.exports.classroom import classroom_result
 from autograder.exports.gradescope import combine, failure_results
 from autograder.exports.junit import failure_document, junit_document
 from autograder.gradebook.batch import BatchOptions, grade_batch
-from autograder.gradebook.record import ledger_rows, recorded
+from autograder.gradebook.record import SubmissionRecord, ledger_rows, recorded
 from autograder.sandbox.policy import Limits, SandboxUnavailable
 
 #: Files bigger than this in a student's checkout are not copied for grading (data, binaries).
@@ -173,7 +173,7 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
                              assignments=assignments, progress=False)
         grade_batch(staging, batch)
         db_url = load_config(root, work).CourseDirectory.db_url
-        rows = [r for r in ledger_rows(db_url) if r["student"] == student]
+        rows = [r for r in ledger_rows(db_url) if r.student == student]
         results = combine(rows, work, db_url, recorded(db_url))
         results["extra_data"]["autograder"]["student"] = student
         outputs = options.outputs or default_outputs(Path("autograder-results"))
@@ -185,13 +185,14 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
 
 
 def summary_lines(results: dict) -> list[str]:
+    """One line per assignment graded, then one per named error."""
+    block = results["extra_data"]["autograder"]
     lines = []
-    for sub in results["extra_data"]["autograder"]["submissions"]:
-        detail = sub["detail"]
-        lines.append(f"  {sub['assignment']}: {detail['score']:g}/{detail['max_score']:g} "
-                     f"({sub['outcome']})")
-        lines += [f"    {name}: {nb['error']}" for name, nb in sorted(detail["notebooks"].items())
-                  if nb.get("error")]
+    for sub in block["submissions"]:
+        row = SubmissionRecord.from_detail(block["student"], sub["assignment"], sub["detail"])
+        lines.append(f"  {row.assignment}: {row.score:g}/{row.max_score:g} "
+                     f"({row.outcome.kind})")
+        lines += [f"    {name}: {outcome}" for name, outcome in row.errors]
     return lines
 
 

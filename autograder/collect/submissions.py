@@ -16,7 +16,7 @@ from pathlib import Path
 from autograder.collect.archives import unzip
 from autograder.collect.exchange import exchange_submissions, find_inbound
 from autograder.collect.layouts import LAYOUTS, LayoutError, student_id
-from autograder.grading.outcome import MISSING, NOT_A_NOTEBOOK, WRONG_ASSIGNMENT
+from autograder.grading.outcome import MISSING, NOT_A_NOTEBOOK, WRONG_ASSIGNMENT, Outcome
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Submission:
     assignment: str
     folder: Path  # work/submitted/<student>/<assignment>
     notebooks: dict[str, Path | None] = field(default_factory=dict)  # notebook id -> file
-    problems: dict[str, str] = field(default_factory=dict)  # notebook id -> named error + why
+    problems: dict[str, Outcome] = field(default_factory=dict)  # notebook id -> named error
     masters_digest: str = ""  # the masters it is graded against
 
     @property
@@ -41,7 +41,7 @@ class Submission:
             path = self.notebooks[name]
             h.update(name.encode())
             h.update(path.read_bytes() if path is not None and path.exists() else b"-")
-            h.update(self.problems.get(name, "").encode())
+            h.update(str(self.problems.get(name, "")).encode())
         return h.hexdigest()
 
 
@@ -147,15 +147,15 @@ def place(tree: Path, catalogue: dict[str, list[str]],
             continue
         mine = catalogue[folder]
         if stem in mine:
-            error = None if path.suffix == ".ipynb" else (
-                f"{NOT_A_NOTEBOOK}: {rel} is a {path.suffix or 'extension-less'} file; "
+            error = None if path.suffix == ".ipynb" else Outcome(
+                NOT_A_NOTEBOOK, f"{rel} is a {path.suffix or 'extension-less'} file; "
                 f"submit {stem}.ipynb")
             current = placed.setdefault(folder, {}).get(stem)
             if current is None or current[1] is not None:
                 placed[folder][stem] = (path, error)
         elif path.suffix == ".ipynb" and stem in owner:
-            placed.setdefault(folder, {}).setdefault(stem, (path, (
-                f"{WRONG_ASSIGNMENT}: {rel} belongs to {owner[stem]}, not {folder}")))
+            placed.setdefault(folder, {}).setdefault(stem, (path, Outcome(
+                WRONG_ASSIGNMENT, f"{rel} belongs to {owner[stem]}, not {folder}")))
     return placed
 
 
@@ -165,13 +165,13 @@ def _copy(student: str, assignment: str, files: dict[str, tuple], submitted: Pat
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     sub = Submission(student, assignment, dest)
-    wrong = [e for _, e in files.values() if e and e.startswith(WRONG_ASSIGNMENT)]
+    wrong = [e for _, e in files.values() if e and e.kind is WRONG_ASSIGNMENT]
     for notebook in catalogue[assignment]:
         path, error = files.get(notebook, (None, None))
         if path is None:
             sub.notebooks[notebook] = None
-            sub.problems[notebook] = wrong[0] if wrong else (
-                f"{MISSING}: {student} handed in no {notebook}.ipynb for {assignment}")
+            sub.problems[notebook] = wrong[0] if wrong else Outcome(
+                MISSING, f"{student} handed in no {notebook}.ipynb for {assignment}")
             continue
         target = dest / f"{notebook}.ipynb"
         shutil.copyfile(path, target)

@@ -19,15 +19,14 @@ def export_all(root: Path, work: Path, target: Path) -> list[Path]:
     db_url = config.CourseDirectory.db_url
     rows = ledger_rows(db_url)
     target.mkdir(parents=True, exist_ok=True)
-    assignments = [a for a in existing_assignments(root) if any(r["assignment"] == a
-                                                                for r in rows)]
-    students = sorted({r["student"] for r in rows})
+    assignments = [a for a in existing_assignments(root) if any(r.assignment == a for r in rows)]
+    students = sorted({r.student for r in rows})
     written = [write_grades_csv(target / "grades.csv", db_url, students, assignments)]
 
     suites = ET.Element("testsuites", name="autograder")
     for row in rows:
         results = results_json(row, work)
-        path = target / "gradescope" / row["student"] / row["assignment"] / "results.json"
+        path = target / "gradescope" / row.student / row.assignment / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=1))
         written.append(path)

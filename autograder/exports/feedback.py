@@ -15,7 +15,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.course import load_config
-from autograder.gradebook.record import ledger_rows
+from autograder.gradebook.record import SubmissionRecord, ledger_rows
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 
@@ -31,12 +31,12 @@ class HideHiddenTestTracebacks(NbGraderPreprocessor):
         return cell, resources
 
 
-def _summary_cell(row: dict, notebook: str):
-    nb_row = row["detail"]["notebooks"][notebook]
-    lines = [f"# Feedback: {row['student']} — {row['assignment']}/{notebook}",
-             f"**Score (autograded): {nb_row['score']:g} / {nb_row['max_score']:g}**"]
-    if nb_row.get("error"):
-        lines.append(f"\n**What went wrong:** {nb_row['error']}")
+def _summary_cell(row: SubmissionRecord, notebook: str):
+    nb_row = row.notebooks[notebook]
+    lines = [f"# Feedback: {row.student} — {row.assignment}/{notebook}",
+             f"**Score (autograded): {nb_row.score:g} / {nb_row.max_score:g}**"]
+    if not nb_row.outcome.graded:
+        lines.append(f"\n**What went wrong:** {nb_row.outcome}")
     lines.append("\nHidden tests are shown by their result only. Written answers are graded "
                  "by hand and are not included in the score above.")
     return new_markdown_cell("\n".join(lines))
@@ -50,8 +50,8 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     steps = [HideHiddenTestTracebacks(config=config), ClearHiddenTests(config=config)]
     written = []
     for row in ledger_rows(config.CourseDirectory.db_url):
-        for notebook in sorted(row["detail"]["notebooks"]):
-            source = work / "autograded" / row["student"] / row["assignment"] / f"{notebook}.ipynb"
+        for notebook in sorted(row.notebooks):
+            source = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
             if source.exists():
                 nb = nbformat.read(source, as_version=4)
             else:
@@ -61,7 +61,7 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
                 nb, resources = step.preprocess(nb, resources)
             nb.cells.insert(0, _summary_cell(row, notebook))
             html, _ = exporter.from_notebook_node(nb)
-            out = target / row["student"] / row["assignment"] / f"{notebook}.html"
+            out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(html, encoding="utf-8")
             written.append(out)

@@ -13,6 +13,7 @@ import nbformat
 from nbgrader import utils
 
 from autograder.exports.feedback import HIDDEN_MARK
+from autograder.gradebook.record import SubmissionRecord
 
 MAX_OUTPUT = 2000
 EXTRA_VERSION = 1
@@ -49,33 +50,31 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
     return tests
 
 
-def results_json(row: dict, work: Path) -> dict:
+def results_json(row: SubmissionRecord, work: Path) -> dict:
     """Gradescope's results.json for one submission."""
     tests = []
-    for notebook in sorted(row["detail"]["notebooks"]):
-        path = work / "autograded" / row["student"] / row["assignment"] / f"{notebook}.ipynb"
+    for notebook in sorted(row.notebooks):
+        path = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
         tests += [{k: v for k, v in t.items() if k != "manual"}
                   for t in _test_results(path, notebook)]
-    errors = [f"{name}: {nb['error']}" for name, nb in sorted(row["detail"]["notebooks"].items())
-              if nb.get("error")]
+    errors = [f"{name}: {outcome}" for name, outcome in row.errors]
     result = {
-        "score": row["detail"]["score"],
-        "max_score": row["detail"]["max_score"],
-        "execution_time": round(sum(nb["seconds"] for nb in row["detail"]["notebooks"].values()),
-                                2),
+        "score": row.score,
+        "max_score": row.max_score,
+        "execution_time": round(sum(nb.seconds for nb in row.notebooks.values()), 2),
         "output": "; ".join(errors) if errors else "graded",
         "tests": tests,
     }
     return result
 
 
-def gradebook_detail(db_url: str, row: dict) -> dict:
+def gradebook_detail(db_url: str, row: SubmissionRecord) -> dict:
     """Per-notebook scores by grade id and unanswered cells, as the gradebook holds them."""
     from nbgrader.api import Gradebook
 
     notebooks = {}
     with Gradebook(db_url) as gb:
-        submission = gb.find_submission(row["assignment"], row["student"])
+        submission = gb.find_submission(row.assignment, row.student)
         for nb in submission.notebooks:
             notebooks[nb.name] = {
                 "scores": {g.name: g.auto_score for g in nb.grades},
@@ -86,7 +85,7 @@ def gradebook_detail(db_url: str, row: dict) -> dict:
     return notebooks
 
 
-def combine(rows: list[dict], work: Path, db_url: str, digests: dict) -> dict:
+def combine(rows: list[SubmissionRecord], work: Path, db_url: str, digests: dict) -> dict:
     """One Gradescope results.json for every assignment graded in this run."""
     parts = [results_json(row, work) for row in rows]
     outputs = [p["output"] for p in parts if p["output"] != "graded"]
@@ -99,12 +98,12 @@ def combine(rows: list[dict], work: Path, db_url: str, digests: dict) -> dict:
         "tests": [t for p in parts for t in p["tests"]],
         "extra_data": {"autograder": {
             "version": EXTRA_VERSION,
-            "student": rows[0]["student"] if rows else None,
+            "student": rows[0].student if rows else None,
             "submissions": [{
-                "assignment": row["assignment"],
-                "digest": digests[(row["student"], row["assignment"])],
-                "outcome": row["outcome"],
-                "detail": row["detail"],
+                "assignment": row.assignment,
+                "digest": digests[row.key],
+                "outcome": row.outcome.kind.value,
+                "detail": row.detail(),
                 "grades": gradebook_detail(db_url, row),
             } for row in rows],
         }},

@@ -27,7 +27,7 @@ from autograder.gradebook.masters import (
     loaded_masters,
     prepare_gradebook,
 )
-from autograder.gradebook.record import record_submission, recorded
+from autograder.gradebook.record import SubmissionRecord, record_submission, recorded
 from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
 from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
 
@@ -83,8 +83,8 @@ def _run(task: NotebookTask) -> NotebookResult:
     return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
 
 
-def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
-    """Grade every submission under `source`; return one summary dict per submission."""
+def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
+    """Grade every submission under `source`; return the record of each one graded now."""
     root, work = Path(options.root), Path(options.work)
     detect_layout(Path(source))  # refuse a wrong folder before any set-up
     sandbox = make_sandbox(options)
@@ -113,7 +113,7 @@ def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
 
 
 def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sandbox,
-             db_url: str, work: Path, skipped: int) -> list[dict]:
+             db_url: str, work: Path, skipped: int) -> list[SubmissionRecord]:
     from tqdm import tqdm
 
     pending = {sub.key: len(sub.notebooks) for sub in todo}
@@ -137,7 +137,7 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                 sorted(results[key], key=lambda r: r.notebook),
                 work / "autograded" / sub.student / sub.assignment)
             summaries.append(summary)
-            bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary['outcome']}")
+            bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 
     quick = [t for t in tasks if t.path is None or t.problem]
     slow = [t for t in tasks if not (t.path is None or t.problem)]
@@ -155,4 +155,4 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                     futures.pop(future)
                     finish(future.result())
     bar.close()
-    return sorted(summaries, key=lambda s: (s["student"], s["assignment"]))
+    return sorted(summaries, key=lambda s: s.key)

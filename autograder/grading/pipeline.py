@@ -32,7 +32,7 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 from autograder.grading.load import load_notebook
-from autograder.grading.outcome import NOT_A_NOTEBOOK
+from autograder.grading.outcome import KERNEL_DIED, MEMORY, NOT_A_NOTEBOOK, TIMED_OUT, Kind, Outcome
 from autograder.grading.steps.errors_first import ErrorsFirst
 from autograder.grading.steps.insert_guard_cells import InsertGuardCells
 from autograder.grading.steps.read_guard_verdicts import ReadGuardVerdicts
@@ -57,7 +57,7 @@ class NotebookTask:
     assignment: str
     notebook: str
     path: str | None
-    problem: str | None  # a named error found while collecting
+    problem: Outcome | None  # a named error found while collecting
     known_ids: list[str]
     db_url: str
 
@@ -67,7 +67,7 @@ class NotebookResult:
     student: str
     assignment: str
     notebook: str
-    error: str | None  # named error (first words) + details, or None when graded cleanly
+    outcome: Outcome  # graded, or the named error and what happened
     scores: dict[str, float | None] = field(default_factory=dict)  # grade_id -> auto score
     max_scores: dict[str, float] = field(default_factory=dict)
     no_response: list[str] = field(default_factory=list)  # solution cells left as released
@@ -83,10 +83,12 @@ class NotebookResult:
 def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> NotebookResult:
     """Run one submitted notebook through the pipeline; never raises for student mistakes."""
     start = time.monotonic()
-    result = NotebookResult(task.student, task.assignment, task.notebook, task.problem)
+    result = NotebookResult(task.student, task.assignment, task.notebook,
+                            task.problem or Outcome())
     nb = None
     if task.problem is None:
-        nb, result.error = load_notebook(Path(task.path), task.student, task.assignment)
+        nb, problem = load_notebook(Path(task.path), task.student, task.assignment)
+        result.outcome = problem or result.outcome
     if nb is None:
         result.seconds = time.monotonic() - start
         return result
@@ -101,8 +103,9 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
             nb, resources = step(config=config).preprocess(nb, resources)
             nb = nbformat.from_dict(nb)  # re-inserted cells come back as plain dicts
     except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
-        result.error = (f"{NOT_A_NOTEBOOK}: {task.student}/{task.assignment}/{task.notebook}"
-                        f".ipynb could not be repaired ({type(exc).__name__}: {exc})")
+        result.outcome = Outcome(NOT_A_NOTEBOOK, f"{task.student}/{task.assignment}/"
+                                 f"{task.notebook}.ipynb could not be repaired "
+                                 f"({type(exc).__name__}: {exc})")
         result.seconds = time.monotonic() - start
         return result
     sanitized = time.monotonic()
@@ -118,9 +121,10 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         nb, resources = step(config=config).preprocess(nb, resources)
     failure = resources["autograder"].get("failure")
     if failure:
+        kind = Kind(failure)
         detail = resources["autograder"].get("tampering") or _failure_detail(
-            failure, sandbox, stopped=bool(resources["autograder"].get("stopped")))
-        result.error = f"{failure}: {detail}"
+            kind, sandbox, stopped=bool(resources["autograder"].get("stopped")))
+        result.outcome = Outcome(kind, detail)
     for cell in nb.cells:
         if utils.is_grade(cell):
             grade_id = cell.metadata.nbgrader["grade_id"]
@@ -136,17 +140,17 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
     return result
 
 
-def _failure_detail(failure: str, sandbox: Sandbox, stopped: bool = True) -> str:
+def _failure_detail(failure: Kind, sandbox: Sandbox, stopped: bool = True) -> str:
     limits = sandbox.limits
-    if failure == "timed out" and not stopped:
+    if failure is TIMED_OUT and not stopped:
         return (f"a cell ran longer than {limits.cell_timeout} s and was interrupted; the cells "
                 "after it still ran and were graded")
     return {
-        "timed out": f"stopped after {limits.cell_timeout} s in one cell (it ignored the "
+        TIMED_OUT: f"stopped after {limits.cell_timeout} s in one cell (it ignored the "
                      f"interrupt) or {limits.wall_clock} s for the notebook; the tests after "
                      "that point did not run and score 0",
-        "killed for memory": f"went over the {limits.memory_mb} MB memory limit",
-        "kernel died": "the kernel exited or crashed (os._exit, a signal, a crash, or the "
+        MEMORY: f"went over the {limits.memory_mb} MB memory limit",
+        KERNEL_DIED: "the kernel exited or crashed (os._exit, a signal, a crash, or the "
                        f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "
                        "did not run and score 0",
-    }.get(failure, failure)
+    }.get(failure, str(failure))

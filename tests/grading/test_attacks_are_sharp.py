@@ -96,7 +96,7 @@ def scores(tmp_path_factory):
     rows = grade_batch(submissions, BatchOptions(
         root=REPO_ROOT, work=base / "kit", workers=2, limits=limits,
         require_sandbox=bwrap_works(), progress=False, assignments=[HOSTILE_ASSIGNMENT]))
-    kit = {row["student"]: (row["score"], row["outcome"]) for row in rows}
+    kit = {row.student: (row.score, str(row.outcome.kind)) for row in rows}
     return {student: (plain[student], *kit[student]) for student in plain}
 
 

@@ -177,7 +177,7 @@ def test_workers_forked_after_kernels_ran_in_the_parent_grade_normally(sandbox, 
                                           require_sandbox=True, progress=False,
                                           assignments=[ASSIGNMENT],
                                           limits=Limits(cell_timeout=10, wall_clock=60)))
-    assert [(r["score"], r["outcome"]) for r in rows] == [(FULL_MARKS, "graded")] * 3
+    assert [(r.score, r.outcome.kind) for r in rows] == [(FULL_MARKS, "graded")] * 3
 
 
 def _zygote_host_pid(outer: int) -> int:
