@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"autograder": ROOT / "autograder", "coursekit": ROOT / "course" / "coursekit",
@@ -48,6 +50,9 @@ def build_wheel(out: Path) -> Path:
          "--wheel-dir", str(out / "dist"), str(tree)],
         capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, f"pip wheel failed:\n{built.stdout}\n{built.stderr}"
+    warned = [line for line in built.stderr.splitlines()
+              if "BuildBackendWarning" in line or "DeprecationWarning" in line]
+    assert not warned, "setuptools warns while building the kit:\n" + "\n".join(warned)
     (wheel,) = (out / "dist").glob("*.whl")
     return wheel
 
@@ -88,3 +93,22 @@ def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
     for data in ("autograder/exercises.json", "autograder/nbgrader_config.py",
                  "autograder/ci/github-classroom.yml", "autograder/examples/expected.json"):
         assert (Path(site.stdout.strip()) / data).is_file(), f"the wheel lacks {data}"
+
+
+TEST_ONLY = {"pytest", "hypothesis", "jsonschema", "yaml", "playwright", "autograd", "ruff"}
+
+
+def test_the_packages_import_no_test_only_dependency():
+    """What only tests use belongs in the `test` extra, and the packages must not need it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"])
+    assert "jsonschema" not in runtime and "pyyaml" not in runtime
+    for folder in SOURCES.values():
+        for path in sorted(folder.rglob("*.py")):
+            if "submitted" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                used = {n.split(".")[0] for n in names} & TEST_ONLY
+                assert not used, f"{path.relative_to(ROOT)} imports {used}, a test-only dependency"
