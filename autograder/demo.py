@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from traitlets.config import Config
+
 from autograder.course import REPO_ROOT, load_config
 
 if TYPE_CHECKING:
@@ -35,11 +37,14 @@ def compare(rows: list[SubmissionRecord], expected: dict) -> list[str]:
     return problems
 
 
-def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
-             timeout: int = 20, progress: bool = True, do_release: bool = True) -> int:
+def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int | None = None,
+             timeout: int = 20, progress: bool = True, do_release: bool = True,
+             overrides: Config | None = None) -> int:
     """Run the whole demo; 0 when every score matches the expected ones, 1 otherwise.
 
-    `timeout` bounds one cell (the looping example costs that much); a notebook gets 3x that.
+    `timeout` bounds one cell (the looping example costs that much; it is the demo's
+    `Execute.timeout`); a notebook gets 3x that. `overrides` (the command line's
+    configuration) and `workers` win over the course's configuration and those two.
     """
     from autograder.authoring.release import release
     from autograder.examples.make_examples import make_examples
@@ -48,7 +53,6 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
     from autograder.exports.table import grade_table
     from autograder.gradebook.batch import BatchOptions, grade_batch
     from autograder.gradebook.record import ledger_rows
-    from autograder.sandbox.policy import Limits
 
     start = time.monotonic()
     for folder in release(root=root) if do_release else []:
@@ -59,11 +63,15 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
     print(f"example class: {sum(len(a) for a in expected.values())} submissions of "
           f"{len(expected)} students in {output / 'class'}")
     work = output / "work"
-    limits = Limits(wall_clock=3 * timeout, cell_timeout=timeout, cpu_seconds=3 * timeout)
-    options = BatchOptions(root=root, work=work, workers=workers, limits=limits,
-                           progress=progress)
-    grade_batch(output / "class" / "submitted", options)
-    db_url = load_config(root, work).CourseDirectory.db_url
+    config = load_config(root, work)
+    config.Execute.timeout = timeout
+    config.Grader.wall_clock = 3 * timeout
+    config.merge(overrides or Config())
+    if workers is not None:
+        config.Grader.workers = workers
+    grade_batch(output / "class" / "submitted",
+                BatchOptions.from_config(config, root, work, progress=progress))
+    db_url = config.CourseDirectory.db_url
     rows = ledger_rows(db_url)
     feedback = feedback_all(root, work, output / "feedback")
     exported = export_all(root, work, output / "export")

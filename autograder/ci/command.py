@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from traitlets.config import Config
+
 from autograder.collect.layouts import STUDENT_ID, LayoutError
 from autograder.collect.submissions import place
 from autograder.course import REPO_ROOT, existing_assignments, load_config
@@ -37,7 +39,7 @@ from autograder.exports.gradescope import combine, failure_results
 from autograder.exports.junit import failure_document, junit_document
 from autograder.gradebook.batch import BatchOptions, grade_batch
 from autograder.gradebook.record import SubmissionRecord, ledger_rows, recorded
-from autograder.sandbox.policy import Limits, SandboxUnavailable
+from autograder.sandbox.policy import SandboxUnavailable
 
 #: Files bigger than this in a student's checkout are not copied for grading (data, binaries).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -53,10 +55,7 @@ class CIOptions:
     work: Path | None = None  # None: a temporary folder, removed afterwards
     student: str | None = None
     assignments: list[str] | None = None
-    workers: int = 0
-    require_sandbox: bool = False
-    timeout: int = 120  # wall-clock seconds per notebook
-    memory_mb: int = 1024
+    overrides: Config = field(default_factory=Config)  # over the course's nbgrader_config.py
     outputs: dict[str, Path] = field(default_factory=dict)  # classroom / gradescope / junit
     gradebook: Path | None = None  # a gradebook with the masters loaded already (the bundle's)
 
@@ -165,14 +164,11 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
             work.mkdir(parents=True, exist_ok=True)
             if not (work / "gradebook.db").exists():
                 shutil.copyfile(options.gradebook, work / "gradebook.db")
-        limits = Limits(memory_mb=options.memory_mb, wall_clock=options.timeout,
-                        cell_timeout=min(options.timeout, Limits.cell_timeout),
-                        cpu_seconds=max(options.timeout, 10))
-        batch = BatchOptions(root=root, work=work, workers=options.workers, limits=limits,
-                             require_sandbox=options.require_sandbox,
-                             assignments=assignments, progress=False)
-        grade_batch(staging, batch)
-        db_url = load_config(root, work).CourseDirectory.db_url
+        config = load_config(root, work)
+        config.merge(options.overrides)
+        grade_batch(staging, BatchOptions.from_config(config, root, work,
+                                                      assignments=assignments, progress=False))
+        db_url = config.CourseDirectory.db_url
         rows = [r for r in ledger_rows(db_url) if r.student == student]
         results = combine(rows, work, db_url, recorded(db_url))
         results["extra_data"]["autograder"]["student"] = student

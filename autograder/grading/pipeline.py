@@ -3,7 +3,9 @@
 `grade_notebook` is what a worker process runs; it touches the gradebook only to read the
 masters' cells (nbgrader's OverwriteCells). Recording is the parent's job
 (`autograder.gradebook.record`). The kit's own steps (`autograder.grading.steps`, one a module)
-run around nbgrader's:
+run around nbgrader's, in the order `Grader.sanitize_steps` and `Grader.score_steps` give
+(`autograder.grading.options`), each called as nbgrader calls a preprocessor (so a step whose
+`enabled` is False is skipped):
 
     sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
                OverwriteCells, CheckCellMetadata, InsertGuardCells
@@ -19,36 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    IgnorePattern,
-    LimitOutput,
-    OverwriteCells,
-    OverwriteKernelspec,
-)
 from traitlets.config import Config
 
 from autograder.grading.load import load_notebook
+from autograder.grading.options import Grader
 from autograder.grading.outcome import KERNEL_DIED, MEMORY, NOT_A_NOTEBOOK, TIMED_OUT, Kind, Outcome
-from autograder.grading.steps.errors_first import ErrorsFirst
-from autograder.grading.steps.insert_guard_cells import InsertGuardCells
-from autograder.grading.steps.read_guard_verdicts import ReadGuardVerdicts
 from autograder.grading.steps.sandboxed_execute import SandboxedExecute
-from autograder.grading.steps.strip_foreign_grade_ids import StripForeignGradeIds
-from autograder.grading.steps.zero_on_tampering import ZeroOnTampering
-from autograder.grading.steps.zero_unrun_tests import ZeroUnrunTests
 from autograder.sandbox.policy import Sandbox
-
-# StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
-# a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it).
-SANITIZE = (StripForeignGradeIds, ClearOutput, DeduplicateIds, StripForeignGradeIds,
-            OverwriteKernelspec,
-            OverwriteCells, CheckCellMetadata, InsertGuardCells)
-SCORE = (ReadGuardVerdicts, IgnorePattern, LimitOutput, ZeroUnrunTests, ErrorsFirst,
-         ZeroOnTampering)
 
 
 @dataclass
@@ -99,9 +80,7 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         "metadata": {"path": "."},
     }
     try:
-        for step in SANITIZE:
-            nb, resources = step(config=config).preprocess(nb, resources)
-            nb = nbformat.from_dict(nb)  # re-inserted cells come back as plain dicts
+        nb, resources = sanitize_notebook(nb, resources, config)
     except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
         result.outcome = Outcome(NOT_A_NOTEBOOK, f"{task.student}/{task.assignment}/"
                                  f"{task.notebook}.ipynb could not be repaired "
@@ -110,15 +89,10 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         return result
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
-    execute = SandboxedExecute(config=config, sandbox=sandbox,
-                               wall_clock=sandbox.limits.wall_clock,
-                               output_bytes=sandbox.limits.output_bytes,
-                               cell_timeout=sandbox.limits.cell_timeout)
-    nb, resources = execute.preprocess(nb, resources)
+    nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
     result.timings.update(resources["autograder"].get("timings", {}))
     executed = time.monotonic()
-    for step in SCORE:
-        nb, resources = step(config=config).preprocess(nb, resources)
+    nb, resources = score_notebook(nb, resources, config)
     failure = resources["autograder"].get("failure")
     if failure:
         kind = Kind(failure)
@@ -138,6 +112,26 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
     result.seconds = time.monotonic() - start
     result.timings["score"] = time.monotonic() - executed
     return result
+
+
+def sanitize_notebook(nb: NotebookNode, resources: dict,
+                      config: Config) -> tuple[NotebookNode, dict]:
+    """Run `Grader.sanitize_steps` in order, as nbgrader runs a preprocessor (`enabled` holds).
+
+    Raises whatever a step raises on a notebook it cannot repair."""
+    options = Grader(config=config)
+    for step in options.steps(options.sanitize_steps):
+        nb, resources = step(config=config)(nb, resources)
+        nb = nbformat.from_dict(nb)  # re-inserted cells come back as plain dicts
+    return nb, resources
+
+
+def score_notebook(nb: NotebookNode, resources: dict, config: Config) -> tuple[NotebookNode, dict]:
+    """Run `Grader.score_steps` in order on an executed notebook (`enabled` holds)."""
+    options = Grader(config=config)
+    for step in options.steps(options.score_steps):
+        nb, resources = step(config=config)(nb, resources)
+    return nb, resources
 
 
 def _failure_detail(failure: Kind, sandbox: Sandbox, stopped: bool = True) -> str:

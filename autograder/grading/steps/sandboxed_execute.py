@@ -32,10 +32,21 @@ class SandboxedExecute(Execute):
     sandbox = AnyTrait(None)
     raise_on_iopub_timeout = False
     shell_timeout_interval = 1  # notice a dead kernel within a second
-    wall_clock = Integer(180)
-    cell_timeout = Integer(30)
-    interrupt_grace = Integer(5)
-    output_bytes = Integer(200_000)
+    interrupt_grace = Integer(5, help="Seconds a kernel gets to stop after a cell's timeout "
+                              "interrupt before the notebook is stopped as stuck."
+                              ).tag(config=True)
+
+    @property
+    def wall_clock(self) -> int:
+        return self.sandbox.limits.wall_clock
+
+    @property
+    def cell_timeout(self) -> int:
+        return self.sandbox.limits.cell_timeout
+
+    @property
+    def output_bytes(self) -> int:
+        return self.sandbox.limits.output_bytes
 
     def create_kernel_manager(self):
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3",
