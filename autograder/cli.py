@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import textwrap
 from pathlib import Path
+
+from traitlets.config import Config
+
+# --Class.option=value on the command line: an nbgrader configuration override
+CONFIG_OVERRIDE = re.compile(r"^--[A-Za-z_]\w*\.[A-Za-z_]\w*=")
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.authoring.release import release
 
     for folder in release(args.assignments or None):
         print(f"released {folder.relative_to(folder.parent.parent)}")
@@ -16,31 +23,29 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.batch import BatchOptions, grade_batch
-    from autograder.collect import LayoutError
-    from autograder.record import ledger_rows
-    from autograder.report import grade_table
-    from autograder.sandbox import Limits, SandboxUnavailable
+    from autograder.collect.layouts import LayoutError
+    from autograder.course import load_config
+    from autograder.exports.table import grade_table
+    from autograder.gradebook.batch import BatchOptions, grade_batch
+    from autograder.gradebook.record import ledger_rows
+    from autograder.sandbox.policy import SandboxUnavailable
 
-    limits = Limits(memory_mb=args.memory, wall_clock=args.timeout,
-                    cell_timeout=min(args.timeout, Limits.cell_timeout),
-                    cpu_seconds=max(args.timeout, 10))
-    options = BatchOptions(root=args.root, work=args.work, workers=args.workers, limits=limits,
-                           require_sandbox=args.require_sandbox,
-                           assignments=args.assignment or None, progress=not args.quiet)
+    config = load_config(args.root, args.work)
+    config.merge(command_line_config(args))
+    options = BatchOptions.from_config(config, args.root, args.work,
+                                       assignments=args.assignment or None,
+                                       progress=not args.quiet)
     try:
         grade_batch(args.submissions, options)
     except (LayoutError, SandboxUnavailable) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
-    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
-             **r["detail"]} for r in ledger_rows(_db_url(args))]
-    print(grade_table(rows))
+    print(grade_table(ledger_rows(_db_url(args))))
     return 0
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from autograder.feedback import feedback_all
+    from autograder.exports.feedback import feedback_all
 
     written = feedback_all(args.root, args.work, args.output)
     print(f"wrote {len(written)} feedback pages under {args.output or args.work / 'feedback'}")
@@ -48,7 +53,7 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder.export import export_all
+    from autograder.exports.all_formats import export_all
 
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
@@ -59,12 +64,13 @@ def _export(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
 
-    return run_demo(workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+    return run_demo(timeout=args.timeout, progress=not args.quiet,
+                    overrides=command_line_config(args))
 
 
 # --- CI grading (issue 6): `ci`, `merge`, `gradescope` ---------------------------------------
 def _ci(args: argparse.Namespace) -> int:
-    from autograder.ci_grade import CIOptions, default_outputs, run_ci
+    from autograder.ci.command import CIOptions, default_outputs, run_ci
 
     outputs = default_outputs(args.output)
     for key in outputs:
@@ -72,15 +78,14 @@ def _ci(args: argparse.Namespace) -> int:
             outputs[key] = args.__dict__[key]
     options = CIOptions(root=args.root, work=args.ci_work and args.ci_work.resolve(),
                         student=args.student, assignments=args.assignment or None,
-                        workers=args.workers, require_sandbox=args.require_sandbox,
-                        timeout=args.timeout, memory_mb=args.memory, outputs=outputs,
+                        overrides=command_line_config(args), outputs=outputs,
                         gradebook=args.gradebook)
     return run_ci(args.path, options)
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from autograder.export import export_all
-    from autograder.merge import MergeError, merge_results
+    from autograder.ci.merge import MergeError, merge_results
+    from autograder.exports.all_formats import export_all
 
     try:
         report = merge_results(args.results, args.root, args.work)
@@ -96,7 +101,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.gradescope import OUTPUT, build_zip
+    from autograder.ci.bundle import OUTPUT, build_zip
 
     print(f"wrote {build_zip(args.output or OUTPUT)}")
     return 0
@@ -133,11 +138,7 @@ def _add_ci_commands(commands) -> None:
     ci.add_argument("--gradebook", type=Path, default=None,
                     help="start from this gradebook with the masters already loaded (the "
                          "Gradescope bundle ships one; saves loading them on every run)")
-    ci.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
-    ci.add_argument("--timeout", type=int, default=120, help="wall-clock seconds per notebook")
-    ci.add_argument("--memory", type=int, default=1024, help="memory limit per kernel, MB")
-    ci.add_argument("--require-sandbox", action="store_true",
-                    help="fail (exit 2) when bwrap cannot isolate student code")
+    _add_grading_options(ci, require="fail (exit 2) when bwrap cannot isolate student code")
     ci.set_defaults(run=_ci, work=None)  # main() fills `work` in; ci uses --work (ci_work)
 
     merge = commands.add_parser(
@@ -175,6 +176,66 @@ def _add_course_options(parser: argparse.ArgumentParser) -> None:
                              "gradebook (default: ROOT/work)")
 
 
+class HelpAll(argparse.Action):
+    """`--help-all`: the command's help, then every configuration option of the grader."""
+
+    HELP = "show this help and every grading option of nbgrader_config.py, then exit"
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(parser.format_help())
+        print(config_help())
+        parser.exit()
+
+
+def config_help() -> str:
+    """Every option the grader reads from nbgrader_config.py, with its help text and default."""
+    from nbgrader.preprocessors import Execute
+
+    from autograder.grading.options import Grader
+    from autograder.grading.steps.sandboxed_execute import SandboxedExecute
+
+    intro = ("Configuration: set these in autograder/nbgrader_config.py (c.Grader.memory_mb = "
+             "2048) or on the command line (--Grader.memory_mb=2048). --workers, --timeout, "
+             "--memory and --require-sandbox set Grader.workers, Grader.wall_clock, "
+             "Grader.memory_mb and Grader.require_sandbox.")
+    traits = [Execute.class_get_trait_help(Execute.class_traits()["timeout"]),
+              SandboxedExecute.class_get_trait_help(
+                  SandboxedExecute.class_traits()["interrupt_grace"])]
+    return "\n\n".join([textwrap.fill(intro, 80), Grader.class_get_help(),
+                         "Other options the grader honours\n--------------------------------",
+                         *traits])
+
+
+def command_line_config(args: argparse.Namespace) -> Config:
+    """The configuration the command line sets: --Class.option=value, then the short flags."""
+    from traitlets.config.loader import KVArgParseConfigLoader
+
+    config = KVArgParseConfigLoader(list(getattr(args, "overrides", []))).load_config()
+    flags = {"workers": "workers", "timeout": "wall_clock", "memory": "memory_mb"}
+    for flag, option in flags.items():
+        value = getattr(args, flag, None)
+        if value is not None and not (args.command == "demo" and flag == "timeout"):
+            config.Grader[option] = value
+    if getattr(args, "require_sandbox", False):
+        config.Grader.require_sandbox = True
+    return config
+
+
+def _add_grading_options(parser: argparse.ArgumentParser, require: str) -> None:
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel kernels (default: Grader.workers, 0: one per core)")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="wall-clock seconds per notebook (default: Grader.wall_clock, 120; "
+                             "a cell gets at most Execute.timeout, 30)")
+    parser.add_argument("--memory", type=int, default=None,
+                        help="memory limit per kernel, MB (default: Grader.memory_mb, 1024)")
+    parser.add_argument("--require-sandbox", action="store_true", help=require)
+    parser.add_argument("--help-all", action=HelpAll, help=HelpAll.HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder", description="Release, grade and export the autodiff course."
@@ -192,12 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "per-student repository clones, or nbgrader's exchange (its inbound/, course "
                     "or root folder; latest submission wins). Reruns skip what is already graded.")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
-    grade.add_argument("--workers", type=int, default=0, help="parallel kernels (default: cores)")
-    grade.add_argument("--timeout", type=int, default=120,
-                       help="wall-clock seconds per notebook (default 120; a cell gets at most 30)")
-    grade.add_argument("--memory", type=int, default=1024, help="memory limit per kernel, MB")
-    grade.add_argument("--require-sandbox", action="store_true",
-                       help="refuse to grade when bwrap cannot isolate student code")
+    _add_grading_options(grade, require="refuse to grade when bwrap cannot isolate student code")
     grade.add_argument("--assignment", action="append",
                        help="grade only this assignment (repeatable)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -219,17 +275,31 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_export)
 
     demo = commands.add_parser("demo", help="grade the bundled example class into output/demo/")
-    demo.add_argument("--workers", type=int, default=0)
-    demo.add_argument("--timeout", type=int, default=20, help="wall-clock seconds per notebook")
+    demo.add_argument("--workers", type=int, default=None,
+                      help="parallel kernels (default: Grader.workers, 0: one per core)")
+    demo.add_argument("--timeout", type=int, default=20,
+                      help="seconds one cell may run (default 20; a notebook gets 3x that)")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--help-all", action=HelpAll, help=HelpAll.HELP)
     demo.set_defaults(run=_demo)
 
     _add_ci_commands(commands)
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The parsed command line; `--Class.option=value` arguments land in `args.overrides`."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    args.overrides = [a for a in extra if CONFIG_OVERRIDE.match(a)]
+    unknown = [a for a in extra if not CONFIG_OVERRIDE.match(a)]
+    if unknown or (args.overrides and args.command not in ("grade", "ci", "demo")):
+        parser.error(f"unrecognized arguments: {' '.join(unknown or args.overrides)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if getattr(args, "root", None) is not None:
         args.root = args.root.resolve()
         args.work = (args.work or args.root / "work").resolve()

@@ -10,41 +10,49 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from traitlets.config import Config
 
 from autograder.course import REPO_ROOT, load_config
+
+if TYPE_CHECKING:
+    from autograder.gradebook.record import SubmissionRecord
 
 OUTPUT = REPO_ROOT / "output" / "demo"
 
 
-def compare(rows: list[dict], expected: dict) -> list[str]:
+def compare(rows: list[SubmissionRecord], expected: dict) -> list[str]:
     """Differences between graded rows and the expected scores/outcomes, one line each."""
-    got = {(r["student"], r["assignment"]): r for r in rows}
+    got = {r.key: r for r in rows}
     problems = []
     for student, assignments in sorted(expected.items()):
         for assignment, want in sorted(assignments.items()):
             row = got.get((student, assignment))
             if row is None:
                 problems.append(f"{student}/{assignment}: not graded")
-            elif (row["score"], row["outcome"]) != (want["score"], want["outcome"]):
+            elif (row.score, row.outcome.kind.value) != (want["score"], want["outcome"]):
                 problems.append(f"{student}/{assignment}: expected {want['score']:g} "
-                                f"({want['outcome']}), got {row['score']:g} ({row['outcome']})")
+                                f"({want['outcome']}), got {row.score:g} ({row.outcome.kind})")
     return problems
 
 
-def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
-             timeout: int = 20, progress: bool = True, do_release: bool = True) -> int:
+def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int | None = None,
+             timeout: int = 20, progress: bool = True, do_release: bool = True,
+             overrides: Config | None = None) -> int:
     """Run the whole demo; 0 when every score matches the expected ones, 1 otherwise.
 
-    `timeout` bounds one cell (the looping example costs that much); a notebook gets 3x that.
+    `timeout` bounds one cell (the looping example costs that much; it is the demo's
+    `Execute.timeout`); a notebook gets 3x that. `overrides` (the command line's
+    configuration) and `workers` win over the course's configuration and those two.
     """
-    from autograder.batch import BatchOptions, grade_batch
+    from autograder.authoring.release import release
     from autograder.examples.make_examples import make_examples
-    from autograder.export import export_all
-    from autograder.feedback import feedback_all
-    from autograder.record import ledger_rows
-    from autograder.release import release
-    from autograder.report import grade_table
-    from autograder.sandbox import Limits
+    from autograder.exports.all_formats import export_all
+    from autograder.exports.feedback import feedback_all
+    from autograder.exports.table import grade_table
+    from autograder.gradebook.batch import BatchOptions, grade_batch
+    from autograder.gradebook.record import ledger_rows
 
     start = time.monotonic()
     for folder in release(root=root) if do_release else []:
@@ -55,13 +63,16 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int = 0,
     print(f"example class: {sum(len(a) for a in expected.values())} submissions of "
           f"{len(expected)} students in {output / 'class'}")
     work = output / "work"
-    limits = Limits(wall_clock=3 * timeout, cell_timeout=timeout, cpu_seconds=3 * timeout)
-    options = BatchOptions(root=root, work=work, workers=workers, limits=limits,
-                           progress=progress)
-    grade_batch(output / "class" / "submitted", options)
-    db_url = load_config(root, work).CourseDirectory.db_url
-    rows = [{"student": r["student"], "assignment": r["assignment"], "outcome": r["outcome"],
-             **r["detail"]} for r in ledger_rows(db_url)]
+    config = load_config(root, work)
+    config.Execute.timeout = timeout
+    config.Grader.wall_clock = 3 * timeout
+    config.merge(overrides or Config())
+    if workers is not None:
+        config.Grader.workers = workers
+    grade_batch(output / "class" / "submitted",
+                BatchOptions.from_config(config, root, work, progress=progress))
+    db_url = config.CourseDirectory.db_url
+    rows = ledger_rows(db_url)
     feedback = feedback_all(root, work, output / "feedback")
     exported = export_all(root, work, output / "export")
     print()

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import CONFIG_FILE, REPO_ROOT, existing_assignments
 from autograder.examples.make_examples import answered, notebooks
-from autograder.record import ledger_rows
-from autograder.sandbox import Limits, bwrap_works
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.gradebook.record import ledger_rows
+from autograder.sandbox.policy import Limits, bwrap_works
 
 
 def _make_class(target: Path, students: int, assignments: list[str]) -> int:
@@ -42,7 +42,7 @@ def _make_class(target: Path, students: int, assignments: list[str]) -> int:
 
 def _plain_course(folder: Path, submitted: Path) -> None:
     """A course folder for the nbgrader command: the repo's masters, a copy of the class."""
-    from autograder.record import prepare_gradebook
+    from autograder.gradebook.masters import prepare_gradebook
 
     folder.mkdir(parents=True)
     (folder / "solutions").symlink_to(REPO_ROOT / "solutions")
@@ -97,19 +97,19 @@ def main(students: int = 20, workers: int = 0) -> str:
             rows.append((assignment, count, plain_s, kit_s))
 
         kit_rows = ledger_rows(f"sqlite:///{kit_work / 'gradebook.db'}")
-        kit_scores = {(r["student"], r["assignment"]): r["detail"]["score"] for r in kit_rows}
+        kit_scores = {r.key: r.score for r in kit_rows}
         plain_scores = _plain_scores(plain)
         agree = sum(1 for k, v in kit_scores.items() if plain_scores.get(k) == v)
         splits: dict[str, list[float]] = {}
         for r in kit_rows:
-            for nb in r["detail"]["notebooks"].values():
-                for step, seconds in nb.get("timings", {}).items():
+            for nb in r.notebooks.values():
+                for step, seconds in nb.timings.items():
                     splits.setdefault(step, []).append(seconds)
-                splits.setdefault("whole notebook (one worker)", []).append(nb["seconds"])
-        errors = [f"{r['student']}/{r['assignment']}: {r['outcome']}" for r in kit_rows
-                  if r["outcome"] != "graded"]
-        slowest = sorted(((nb["seconds"], f"{r['student']}/{r['assignment']}", nb["timings"])
-                          for r in kit_rows for nb in r["detail"]["notebooks"].values()),
+                splits.setdefault("whole notebook (one worker)", []).append(nb.seconds)
+        errors = [f"{r.student}/{r.assignment}: {r.outcome.kind}" for r in kit_rows
+                  if not r.outcome.graded]
+        slowest = sorted(((nb.seconds, f"{r.student}/{r.assignment}", nb.timings)
+                          for r in kit_rows for nb in r.notebooks.values()),
                          key=lambda t: t[0], reverse=True)[:3]
     load_after = os.getloadavg()
 

@@ -1,8 +1,9 @@
 """Reference automatic differentiation package for the course (numpy, float64).
 
 Modules, one job each: `numerical` (finite differences), `forward` (forward mode), `reverse`
-(reverse mode on scalars), `tensor` (reverse mode on arrays), `nn` (layers, losses, training),
-`data` (toy and real data sets), `viz` (plots; imports matplotlib only when drawing).
+(reverse mode on scalars), `tensor` (reverse mode on arrays), `nn` (layers, losses, training).
+It stands alone: numpy only, nothing from `coursekit` (the course's data sets and plots live in
+`coursekit.datasets` and `coursekit.plots`).
 """
 
 from . import forward, numerical, reverse, tensor

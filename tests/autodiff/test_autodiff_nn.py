@@ -6,12 +6,13 @@ import time
 
 import numpy as np
 import pytest
-from autodiff import data, nn
+from autodiff import nn
 from autodiff.tensor import Tensor
+from coursekit import datasets
 
 
 def test_mlp_fits_moons_within_500_steps():
-    X, y = data.moons(200, noise=0.1, seed=0)
+    X, y = datasets.moons(200, noise=0.1, seed=0)
     model = nn.MLP([2, 32, 2], activation="relu", seed=0)
     history = nn.train(model, nn.cross_entropy_loss, X, y, nn.SGD(lr=0.1, momentum=0.9),
                        steps=500, progress=False)
@@ -20,7 +21,7 @@ def test_mlp_fits_moons_within_500_steps():
 
 
 def test_mlp_on_digits_reaches_90_percent_held_out_quickly():
-    X_train, y_train, X_test, y_test = data.digits(seed=0)
+    X_train, y_train, X_test, y_test = datasets.digits(seed=0)
     assert X_train.shape[1] == 64 and len(X_train) + len(X_test) == 1797
     model = nn.MLP([64, 64, 10], seed=0)
     start = time.perf_counter()
@@ -34,7 +35,7 @@ def test_mlp_on_digits_reaches_90_percent_held_out_quickly():
 
 
 def test_training_is_reproducible():
-    X, y = data.xor(100, seed=3)
+    X, y = datasets.xor(100, seed=3)
     runs = []
     for _ in range(2):
         model = nn.MLP([2, 8, 2], activation="tanh", seed=1)
@@ -48,7 +49,7 @@ def test_training_is_reproducible():
     lambda scores, y: nn.mse_loss(scores, 2 * y - 1),  # regress on -1/+1, so score > 0 is 1
 ])
 def test_one_output_losses_train_on_circles(loss_fn):
-    X, y = data.circles(200, seed=0)
+    X, y = datasets.circles(200, seed=0)
     model = nn.MLP([2, 16, 16, 1], activation="tanh", seed=0)
     history = nn.train(model, loss_fn, X, y, nn.SGD(0.1, 0.9), steps=300, progress=False)
     assert history[-1] < 0.5 * history[0]
@@ -76,7 +77,7 @@ def test_sgd_momentum_update():
 
 @pytest.mark.parametrize("name", ["moons", "circles", "spirals", "xor"])
 def test_toy_data_sets_are_seeded(name):
-    make = getattr(data, name)
+    make = getattr(datasets, name)
     X1, y1 = make(seed=4)
     X2, y2 = make(seed=4)
     X3, _ = make(seed=5)

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
+from autograder.ci.bundle import build_zip, unpack
 from autograder.course import REPO_ROOT, existing_assignments
-from autograder.gradescope import build_zip, unpack
 
 from .helpers import EXAMPLES, expected_total, finish, start, validator
 
@@ -63,7 +63,7 @@ def test_zip_has_gradescope_layout_and_what_grading_needs(bundle):
 
 
 def test_make_gradescope_builds_into_the_ignored_output_folder():
-    from autograder.gradescope import OUTPUT
+    from autograder.ci.bundle import OUTPUT
 
     assert OUTPUT == REPO_ROOT / "output" / "gradescope"
     assert "output/" in (REPO_ROOT / ".gitignore").read_text().splitlines()

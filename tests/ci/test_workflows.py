@@ -9,8 +9,8 @@ import shlex
 import pytest
 import yaml
 
+from autograder.ci.bundle import RUN_AUTOGRADER
 from autograder.cli import build_parser
-from autograder.gradescope import RUN_AUTOGRADER
 
 from .helpers import CI_FOLDER, validator
 

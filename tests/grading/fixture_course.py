@@ -80,7 +80,7 @@ def second_master():
 
 def make_course(root: Path) -> Path:
     """Write the masters under `root/solutions/` and release them into `root/course/`."""
-    from autograder.release import release
+    from autograder.authoring.release import release
 
     for assignment, notebook, master in ((ASSIGNMENT, NOTEBOOK, master_notebook()),
                                          (SECOND_ASSIGNMENT, SECOND_NOTEBOOK, second_master())):

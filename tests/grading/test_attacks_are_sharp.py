@@ -8,7 +8,7 @@ are graded twice:
 * plain nbgrader (`NbGraderAPI.autograde`, nbgrader's own defaults, in a temp course made from
   the 01 master): it restores locked cells but does not guard the kernel, so the in-kernel
   attacks fool it;
-* the kit (`autograder.batch.grade_batch`, sandbox and guard on): every one scores 0.
+* the kit (`autograder.gradebook.batch.grade_batch`, sandbox and guard on): every one scores 0.
 
 Measured (plain nbgrader -> kit, of 11 points):
 
@@ -39,10 +39,10 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT, ensure_alembic_on_path, existing_assignments
 from autograder.examples.make_examples import HOSTILE_ASSIGNMENT, hostile_notebooks, notebooks
-from autograder.sandbox import Limits, bwrap_works
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox.policy import Limits, bwrap_works
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-sharp")]
 
@@ -96,7 +96,7 @@ def scores(tmp_path_factory):
     rows = grade_batch(submissions, BatchOptions(
         root=REPO_ROOT, work=base / "kit", workers=2, limits=limits,
         require_sandbox=bwrap_works(), progress=False, assignments=[HOSTILE_ASSIGNMENT]))
-    kit = {row["student"]: (row["score"], row["outcome"]) for row in rows}
+    kit = {row.student: (row.score, str(row.outcome.kind)) for row in rows}
     return {student: (plain[student], *kit[student]) for student in plain}
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
-from autograder.sandbox import Limits, bwrap_works
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox.policy import Limits, bwrap_works
 from tests.grading.fixture_course import (
     ASSIGNMENT,
     CUBE,
@@ -221,7 +221,7 @@ def graded(tmp_path_factory):
                                           assignments=[ASSIGNMENT, SECOND_ASSIGNMENT]))
     listener.close()
     return {"root": root, "work": work, "table": table,
-            "rows": {(r["student"], r["assignment"]): r for r in rows}}
+            "rows": {r.key: r for r in rows}}
 
 
 def _row(graded, student):
@@ -252,8 +252,8 @@ STUDENTS = ["perfect", "partly-right", "blank", "edits-tests", "deletes-tests",
 def test_each_submission_gets_its_expected_score_and_named_outcome(graded, student):
     _, score, outcome = graded["table"][student]
     row = _row(graded, student)
-    assert (row["score"], row["outcome"]) == (score, outcome), row
-    assert row["max_score"] == FULL_MARKS
+    assert (row.score, row.outcome.kind) == (score, outcome), row
+    assert row.max_score == FULL_MARKS
 
 
 def test_every_submission_is_recorded_once_and_the_batch_carries_on(graded):
@@ -317,14 +317,14 @@ def test_output_is_truncated_not_stored_in_full(graded):
 
 
 def test_named_errors_say_what_happened_and_where(graded):
-    detail = _row(graded, "broken-json")["notebooks"][NOTEBOOK]["error"]
+    detail = _row(graded, "broken-json").notebooks[NOTEBOOK].outcome.detail
     assert "broken-json/01-derivatives/square.ipynb" in detail and "line 1" in detail
-    assert _row(graded, "patches-numpy")["notebooks"][NOTEBOOK]["error"] is None  # just wrong
-    detail = _row(graded, "wrong-assignment")["notebooks"][NOTEBOOK]["error"]
+    assert _row(graded, "patches-numpy").notebooks[NOTEBOOK].outcome.graded  # just wrong
+    detail = _row(graded, "wrong-assignment").notebooks[NOTEBOOK].outcome.detail
     assert SECOND_ASSIGNMENT in detail
-    detail = _row(graded, "loops-then-answers")["notebooks"][NOTEBOOK]["error"]
+    detail = _row(graded, "loops-then-answers").notebooks[NOTEBOOK].outcome.detail
     assert "interrupted" in detail and "still ran" in detail, detail
-    detail = _row(graded, "ignores-interrupts")["notebooks"][NOTEBOOK]["error"]
+    detail = _row(graded, "ignores-interrupts").notebooks[NOTEBOOK].outcome.detail
     assert "ignored the interrupt" in detail and "score 0" in detail, detail
 
 

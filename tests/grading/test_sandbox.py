@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.batch import BatchOptions, make_sandbox
-from autograder.sandbox import PRLIMIT, Limits, Sandbox, SandboxUnavailable, bwrap_works
+from autograder.gradebook import batch
+from autograder.gradebook.batch import BatchOptions, make_sandbox
+from autograder.sandbox.policy import PRLIMIT, Limits, Sandbox, SandboxUnavailable, bwrap_works
 
 
 def test_require_sandbox_refuses_to_run_without_bwrap(tmp_path):
@@ -47,6 +47,6 @@ def test_bwrap_kernel_has_no_network_and_hides_the_masters(tmp_path):
 
 def test_bwrap_missing_is_detected(monkeypatch):
     monkeypatch.setattr(batch, "Sandbox", Sandbox)
-    monkeypatch.setattr("autograder.sandbox.BWRAP", None)
-    monkeypatch.setattr("autograder.sandbox._BWRAP_WORKS", None)
+    monkeypatch.setattr("autograder.sandbox.policy.BWRAP", None)
+    monkeypatch.setattr("autograder.sandbox.policy._BWRAP_WORKS", None)
     assert Sandbox(hidden=[Path("/nonexistent")]).isolated is False

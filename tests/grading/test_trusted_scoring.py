@@ -24,13 +24,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
 from autograder.examples.make_examples import wrong_answers
-from autograder.export import export_all
-from autograder.feedback import feedback_all
-from autograder.sandbox import Limits, bwrap_works
-from autograder.verify import split_parts
+from autograder.exports.all_formats import export_all
+from autograder.exports.feedback import feedback_all
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.grading.verify import split_parts
+from autograder.sandbox.policy import Limits, bwrap_works
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-trusted")]
 
@@ -215,7 +215,7 @@ def graded(tmp_path_factory):
          str(submissions / "leaks-hidden-tests"), "--root", str(REPO_ROOT),
          "--output", str(base / "ci"), "--timeout", "60"],
         capture_output=True, text=True, timeout=300)
-    return {"rows": {(r["student"], r["assignment"]): r for r in rows}, "work": work,
+    return {"rows": {(r.student, r.assignment): r for r in rows}, "work": work,
             "ci": ci, "ci_folder": base / "ci"}
 
 
@@ -228,13 +228,13 @@ CASES = ([(a, "01-derivatives") for a in [*ATTACKS, "leaks-hidden-tests", "repla
 def test_attack_scores_no_more_than_the_wrong_answers_alone(graded, student, assignment):
     wrong = graded["rows"][("wrong-answers", assignment)]
     row = graded["rows"][(student, assignment)]
-    assert wrong["score"] == 0, "the wrong answers alone must score nothing"
-    assert row["score"] <= wrong["score"], (student, row["score"], row["outcome"])
+    assert wrong.score == 0, "the wrong answers alone must score nothing"
+    assert row.score <= wrong.score, (student, row.score, str(row.outcome))
 
 
 def test_the_wrong_answers_are_graded_not_refused(graded):
     for assignment in ("01-derivatives", "03-forward-mode"):
-        assert graded["rows"][("wrong-answers", assignment)]["outcome"] == "graded"
+        assert graded["rows"][("wrong-answers", assignment)].outcome.graded
 
 
 def test_no_hidden_test_line_reaches_anything_a_student_sees(graded):

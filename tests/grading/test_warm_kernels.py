@@ -16,16 +16,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import warm_kernels
-from autograder.batch import BatchOptions, grade_batch
 from autograder.course import REPO_ROOT
-from autograder.sandbox import (
-    Limits,
-    Sandbox,
-    SandboxedKernelManager,
-    bwrap_works,
-    default_hidden,
-)
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox import warm_kernels
+from autograder.sandbox.kernel_manager import SandboxedKernelManager
+from autograder.sandbox.policy import Limits, Sandbox, bwrap_works, default_hidden
 from tests.grading.fixture_course import (
     ASSIGNMENT,
     CUBE,
@@ -182,7 +177,7 @@ def test_workers_forked_after_kernels_ran_in_the_parent_grade_normally(sandbox, 
                                           require_sandbox=True, progress=False,
                                           assignments=[ASSIGNMENT],
                                           limits=Limits(cell_timeout=10, wall_clock=60)))
-    assert [(r["score"], r["outcome"]) for r in rows] == [(FULL_MARKS, "graded")] * 3
+    assert [(r.score, r.outcome.kind) for r in rows] == [(FULL_MARKS, "graded")] * 3
 
 
 def _zygote_host_pid(outer: int) -> int:

@@ -2,14 +2,14 @@
 
 import json
 
-from autograder.manifest import MANIFEST, build_manifest, render
+from autograder.authoring.manifest import MANIFEST, build_manifest, render
 
 
 def test_manifest_is_in_step_with_the_notebooks():
     fresh = render(build_manifest())
     assert MANIFEST.exists() and MANIFEST.read_text() == fresh, (
         "autograder/exercises.json is out of step with solutions/; run "
-        "`python -m autograder.manifest` and commit it"
+        "`python -m autograder.authoring.manifest` and commit it"
     )
 
 

@@ -77,8 +77,8 @@ def test_release_contains_no_solution_or_hidden_test(path):
 
 def test_release_is_in_step_with_the_masters(tmp_path):
     """Regenerating course/ from solutions/ changes nothing that is committed."""
+    from autograder.authoring.release import release
     from autograder.course import existing_assignments
-    from autograder.release import release
 
     scratch = tmp_path / "kit"
     for folder in ("solutions", "course"):

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from autograder.manifest import MANIFEST
+from autograder.authoring.manifest import MANIFEST
 from tests.notebooks.kernel import MASTERS, grade_id, session
 
 pytestmark = pytest.mark.notebooks

@@ -1,67 +1,22 @@
-"""The kit's own grading steps, in nbgrader's preprocessor style (one job each).
-
-They run around nbgrader's own steps (see `autograder.pipeline`):
-
-    sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-               OverwriteCells, CheckCellMetadata
-    execute:   SandboxedExecute (the kernel records what the student's code returns)
-    score:     VerifyGradeCells (decides each test cell in this process), LimitOutput
-
-Every step reads and writes `resources["autograder"]`, a dict that travels with the notebook:
-`known_ids`, `executed` (cell index -> reply status), `failure` (named error or None),
-`verdicts` (grade_id -> `autograder.verify.Verdict`).
-"""
+"""Execute: nbgrader's Execute in a sandboxed kernel, with a wall clock and an output budget."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
-import nbformat
 from coursekit.core import RECORD_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
-from nbgrader import utils
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from autograder.sandbox import SandboxedKernelManager
-from autograder.verify import MAX_RECORD_BYTES, setup_imports, verify_cell
-
-#: Cell metadata key of a test cell's verdict (written by VerifyGradeCells, read by feedback).
-VERDICT_KEY = "autograder"
-
-# Named errors a notebook can end with (shown in the grade table and exports).
-TIMED_OUT = "timed out"
-MEMORY = "killed for memory"
-KERNEL_DIED = "kernel died"
-
-
-def error_output(ename: str, evalue: str) -> NotebookNode:
-    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-def state(resources: dict) -> dict:
-    return resources.setdefault("autograder", {})
-
-
-class StripForeignGradeIds(NbGraderPreprocessor):
-    """Drop nbgrader metadata from cells whose grade_id the master does not have.
-
-    A student who invents a grade cell (say, worth 1000 points) would otherwise make nbgrader's
-    metadata check fail the whole notebook; the invented cell becomes an ordinary cell instead.
-    """
-
-    def preprocess_cell(self, cell, resources, index):
-        known = state(resources)["known_ids"]
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if "nbgrader" in cell.metadata and grade_id not in known:
-            del cell.metadata["nbgrader"]
-        return cell, resources
+from autograder.grading.outcome import KERNEL_DIED, MEMORY, TIMED_OUT
+from autograder.grading.state import error_output, state
+from autograder.grading.verify import MAX_RECORD_BYTES
+from autograder.sandbox.kernel_manager import SandboxedKernelManager
 
 
 class SandboxedExecute(Execute):
@@ -71,7 +26,7 @@ class SandboxedExecute(Execute):
     and the notebook carries on, as nbgrader does: an endless loop in one exercise costs that
     exercise, not the ones after it. A kernel that does not stop within `interrupt_grace`
     seconds of the interrupt is stuck; like a dead kernel or a spent wall clock, it stops the
-    notebook (the rest did not run, and `ZeroUnrunTests` scores its tests 0). Output beyond
+    notebook (the rest did not run: their test cells have no records and score 0). Output beyond
     `output_bytes` is dropped as it arrives, so a submission printing gigabytes costs neither
     memory nor disk.
     """
@@ -79,11 +34,21 @@ class SandboxedExecute(Execute):
     sandbox = AnyTrait(None)
     raise_on_iopub_timeout = False
     shell_timeout_interval = 1  # notice a dead kernel within a second
-    wall_clock = Integer(180)
-    cell_timeout = Integer(30)
-    interrupt_grace = Integer(5)
-    output_bytes = Integer(200_000)
-    record_bytes = Integer(MAX_RECORD_BYTES)
+    interrupt_grace = Integer(5, help="Seconds a kernel gets to stop after a cell's timeout "
+                              "interrupt before the notebook is stopped as stuck."
+                              ).tag(config=True)
+
+    @property
+    def wall_clock(self) -> int:
+        return self.sandbox.limits.wall_clock
+
+    @property
+    def cell_timeout(self) -> int:
+        return self.sandbox.limits.cell_timeout
+
+    @property
+    def output_bytes(self) -> int:
+        return self.sandbox.limits.output_bytes
 
     def create_kernel_manager(self):
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3",
@@ -97,7 +62,7 @@ class SandboxedExecute(Execute):
         self._ready = None
         self._deadline = self._started + self.wall_clock
         self._budget = self.output_bytes
-        self._record_budget = self.record_bytes
+        self._record_budget = MAX_RECORD_BYTES
         self._truncated = False
         self.timeout_func = self._cell_timeout
         self.shutdown_kernel = "immediate"
@@ -196,64 +161,3 @@ class SandboxedExecute(Execute):
             return None
         self._budget -= size
         return super().output(outs, msg, display_id, cell_index)
-
-
-class VerifyGradeCells(NbGraderPreprocessor):
-    """Decide every test cell from its records, in this process (which runs no student code).
-
-    Each autograder test cell's outputs are replaced by the verdict: what the replay printed
-    when it passed, one error output with the check's message when it failed, so nbgrader's
-    own scoring (an error output scores 0) records the verified result. The verdict's
-    student-facing text goes into the cell's metadata (`autograder`) for the feedback pages;
-    that key is removed from every other cell, so a submission cannot plant one.
-    """
-
-    def preprocess(self, nb, resources):
-        info = state(resources)
-        nbgrader = resources["nbgrader"]
-        masters = master_cells(nbgrader["db_url"], nbgrader["assignment"], nbgrader["notebook"])
-        imports = setup_imports(master_code(self.config, nbgrader["assignment"],
-                                            nbgrader["notebook"])
-                                or [source for source, locked in masters.values() if locked])
-        verdicts = {}
-        for cell in nb.cells:
-            cell.metadata.pop(VERDICT_KEY, None)
-            if not (cell.cell_type == "code" and utils.is_grade(cell)
-                    and not utils.is_solution(cell)):
-                continue
-            grade_id = cell.metadata.nbgrader["grade_id"]
-            source = masters.get(grade_id, (cell.source, True))[0]
-            verdict = verify_cell(source, list(cell.outputs), imports)
-            verdicts[grade_id] = verdict
-            if verdict.passed:
-                cell.outputs = [new_output("stream", name="stdout", text=verdict.output)
-                                ] if verdict.output else []
-            else:
-                cell.outputs = [error_output(verdict.ename, verdict.message)]
-            cell.metadata[VERDICT_KEY] = {"outcome": verdict.outcome, "public": verdict.public}
-        info["verdicts"] = verdicts
-        return nb, resources
-
-
-def master_code(config, assignment: str, notebook: str) -> list[str]:
-    """The source of every code cell of the master notebook that is not an answer (its setup
-    imports live there, locked or not); [] when the master file is not at hand."""
-    from nbgrader.coursedir import CourseDirectory
-
-    folder = CourseDirectory(config=config).format_path(
-        CourseDirectory(config=config).source_directory, ".", assignment)
-    path = Path(folder) / f"{notebook}.ipynb"
-    if not path.is_file():
-        return []
-    master = nbformat.read(path, as_version=4)
-    return [cell.source for cell in master.cells
-            if cell.cell_type == "code" and not utils.is_solution(cell)]
-
-
-def master_cells(db_url: str, assignment: str, notebook: str) -> dict[str, tuple[str, bool]]:
-    """grade_id -> (source, locked) of every cell nbgrader keeps of the master notebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gradebook:
-        cells = gradebook.find_notebook(notebook, assignment).source_cells
-        return {cell.name: (cell.source, bool(cell.locked)) for cell in cells}

@@ -14,7 +14,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.collect import STUDENT_ID
+from autograder.collect.layouts import STUDENT_ID
+from autograder.course import existing_assignments
+from autograder.gradebook.masters import catalogue, prepare_gradebook
+from autograder.gradebook.record import SubmissionRecord, record_submission, recorded
+from autograder.grading.pipeline import NotebookResult
 
 
 class MergeError(ValueError):
@@ -56,25 +60,25 @@ def load_result(path: Path) -> dict:
     return block
 
 
-def _notebook_results(student: str, sub: dict) -> list:
-    from autograder.pipeline import NotebookResult
-
+def _notebook_results(path: Path, student: str, sub: dict) -> list[NotebookResult]:
+    try:
+        record = SubmissionRecord.from_detail(student, sub["assignment"], sub["detail"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MergeError(f"{path}: the detail of {sub['assignment']} is not what `autograder "
+                         f"ci` writes ({type(exc).__name__}: {exc})") from exc
     results = []
-    for name, nb in sorted(sub["detail"]["notebooks"].items()):
+    for name, nb in sorted(record.notebooks.items()):
         grades = sub["grades"].get(name, {})
         results.append(NotebookResult(
-            student, sub["assignment"], name, nb.get("error"),
+            student, sub["assignment"], name, nb.outcome,
             scores=dict(grades.get("scores", {})), max_scores=dict(grades.get("max_scores", {})),
             no_response=list(grades.get("no_response", [])), notebook_json=None,
-            seconds=float(nb.get("seconds", 0.0)), timings=dict(nb.get("timings", {}))))
+            seconds=nb.seconds, timings=dict(nb.timings)))
     return results
 
 
 def merge_results(paths: list[Path], root: Path, work: Path) -> MergeReport:
     """Record every submission in the results under `work`'s gradebook (idempotent)."""
-    from autograder.course import existing_assignments
-    from autograder.record import catalogue, prepare_gradebook, record_submission, recorded
-
     report = MergeReport()
     files = result_files(paths)
     report.files = len(files)
@@ -103,7 +107,7 @@ def merge_results(paths: list[Path], root: Path, work: Path) -> MergeReport:
                 report.unchanged.append(key)
                 continue
             record_submission(db_url, student, sub["assignment"], sub["digest"],
-                              _notebook_results(student, sub),
+                              _notebook_results(path, student, sub),
                               work / "autograded" / student / sub["assignment"])
             done[key] = sub["digest"]
             report.merged.append(key)

@@ -115,7 +115,7 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         os._exit(code)
 
 
-class Zygote:
+class ZygoteServer:
     def __init__(self, protocol_in: int, protocol_out: int) -> None:
         self.fds = (protocol_in, protocol_out)
         self.reader = os.fdopen(protocol_in, "r", encoding="utf-8")
@@ -229,7 +229,7 @@ def main() -> int:
         os.dup2(devnull, fd)  # a kernel writing to fd 1 must not reach the protocol
     os.close(devnull)
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    zygote = Zygote(protocol_in, protocol_out)
+    zygote = ZygoteServer(protocol_in, protocol_out)
     try:
         warm_up()
     except Exception as exc:

@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.course import REPO_ROOT, existing_assignments
+from autograder.gradebook.masters import prepare_gradebook
 
 OUTPUT = REPO_ROOT / "output" / "gradescope"
 ZIP_NAME = "autograder.zip"
@@ -98,8 +99,6 @@ def bundle_files(root: Path = REPO_ROOT) -> list[tuple[Path, str]]:
 def prepared_gradebook(root: Path, assignments: list[str]) -> bytes:
     """A gradebook with every assignment's masters loaded, as bytes: each run copies it instead
     of running nbgrader's generate_assignment again (seconds per assignment)."""
-    from autograder.record import prepare_gradebook
-
     with tempfile.TemporaryDirectory(prefix="autograder-bundle-") as scratch:
         work = Path(scratch)
         prepare_gradebook(root, work, assignments)

@@ -9,9 +9,9 @@ Written afterwards:
 
 - GitHub Classroom's autograding result (`classroom.json`, and base64-encoded as the step output
   `result` when `$GITHUB_OUTPUT` is set), the JSON `autograding-grading-reporter` reads;
-- Gradescope's `results.json` (export.results_json per assignment, combined; `extra_data` carries
+- Gradescope's `results.json` (`autograder.exports.gradescope.combine`; `extra_data` carries
   what `autograder merge` needs to fold the result into an instructor's gradebook);
-- JUnit XML (export.junit_xml).
+- JUnit XML (`autograder.exports.junit`).
 
 Exit status: 0 when grading ran, whatever the score; 2 when it could not run.
 """
@@ -29,12 +29,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from autograder.course import REPO_ROOT
+from traitlets.config import Config
+
+from autograder.collect.layouts import STUDENT_ID, LayoutError
+from autograder.collect.submissions import place
+from autograder.course import REPO_ROOT, existing_assignments, load_config
+from autograder.exports.classroom import classroom_result
+from autograder.exports.gradescope import combine, failure_results
+from autograder.exports.junit import failure_document, junit_document
+from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.gradebook.record import SubmissionRecord, ledger_rows, recorded
+from autograder.sandbox.policy import SandboxUnavailable
 
 #: Files bigger than this in a student's checkout are not copied for grading (data, binaries).
 MAX_FILE_BYTES = 20 * 1024 * 1024
-CLASSROOM_VERSION = 1
-HIDDEN_MESSAGE = "hidden test: its output is shown after grades are published"
 
 
 class GradingFailed(RuntimeError):
@@ -47,18 +55,13 @@ class CIOptions:
     work: Path | None = None  # None: a temporary folder, removed afterwards
     student: str | None = None
     assignments: list[str] | None = None
-    workers: int = 0
-    require_sandbox: bool = False
-    timeout: int = 120  # wall-clock seconds per notebook
-    memory_mb: int = 1024
+    overrides: Config = field(default_factory=Config)  # over the course's nbgrader_config.py
     outputs: dict[str, Path] = field(default_factory=dict)  # classroom / gradescope / junit
     gradebook: Path | None = None  # a gradebook with the masters loaded already (the bundle's)
 
 
 def guess_student(path: Path) -> str:
     """A student id for the submission: CI variables, Gradescope's metadata, the folder name."""
-    from autograder.collect import STUDENT_ID
-
     candidates = [os.environ.get("AUTOGRADER_STUDENT"), os.environ.get("GITHUB_ACTOR"),
                   os.environ.get("GITLAB_USER_LOGIN")]
     metadata = path.parent / "submission_metadata.json"  # Gradescope: /autograder/
@@ -97,98 +100,17 @@ def _stage(path: Path, staging: Path, student: str) -> None:
 def submitted_assignments(tree: Path, root: Path) -> list[str]:
     """The assignments the staged submission hands anything in for (so only those are prepared:
     loading one assignment's masters into a fresh gradebook costs seconds)."""
-    from autograder.collect import _place
-    from autograder.course import existing_assignments
-
     masters = {a: sorted(p.stem for p in (root / "solutions" / a).glob("*.ipynb"))
                for a in existing_assignments(root)}
-    return [a for a in masters if a in _place(tree, masters)]
+    return [a for a in masters if a in place(tree, masters)]
 
 
-def _gradebook_detail(db_url: str, row: dict) -> dict:
-    """Per-notebook scores by grade id and unanswered cells, as the gradebook holds them."""
-    from nbgrader.api import Gradebook
-
-    notebooks = {}
-    with Gradebook(db_url) as gb:
-        submission = gb.find_submission(row["assignment"], row["student"])
-        for nb in submission.notebooks:
-            notebooks[nb.name] = {
-                "scores": {g.name: g.auto_score for g in nb.grades},
-                "max_scores": {g.name: float(g.max_score) for g in nb.grades},
-                "no_response": sorted(c.name for c in nb.comments
-                                      if c.auto_comment == "No response."),
-            }
-    return notebooks
 
 
-def combine(rows: list[dict], work: Path, db_url: str, digests: dict) -> dict:
-    """One Gradescope results.json for every assignment graded in this run."""
-    from autograder.export import results_json
-
-    parts = [results_json(row, work) for row in rows]
-    outputs = [p["output"] for p in parts if p["output"] != "graded"]
-    result = {
-        "score": sum(p["score"] for p in parts),
-        "max_score": sum(p["max_score"] for p in parts),
-        "execution_time": round(sum(p["execution_time"] for p in parts), 2),
-        "output": ("; ".join(outputs) if outputs else "graded") if parts else
-                  "no notebook of the course was found in the submission",
-        "tests": [t for p in parts for t in p["tests"]],
-        "extra_data": {"autograder": {
-            "version": 1,
-            "student": rows[0]["student"] if rows else None,
-            "submissions": [{
-                "assignment": row["assignment"],
-                "digest": digests[(row["student"], row["assignment"])],
-                "outcome": row["outcome"],
-                "detail": row["detail"],
-                "grades": _gradebook_detail(db_url, row),
-            } for row in rows],
-        }},
-    }
-    return result
 
 
-def classroom_result(results: dict) -> dict:
-    """GitHub Classroom's autograding result: version, status, max_score, tests[]."""
-    tests = []
-    for test in results["tests"]:
-        visible = test.get("visibility", "visible") == "visible"
-        manual = "status" not in test
-        tests.append({
-            "name": test["name"],
-            "status": "pass" if manual or test["score"] >= test["max_score"] else "fail",
-            "score": test["score"],
-            "max_score": test["max_score"],
-            "message": test["output"] if visible or manual else HIDDEN_MESSAGE,
-            "test_code": "",
-            "filename": test["name"].split(":", 1)[0] + ".ipynb",
-            "line_no": 0,
-            "duration": 0,
-        })
-    submissions = results["extra_data"]["autograder"]["submissions"]
-    if not submissions or any(s["outcome"] != "graded" for s in submissions):
-        status = "error"
-    elif all(t["status"] == "pass" for t in tests):
-        status = "pass"
-    else:
-        status = "fail"
-    if status == "error":  # the reporter prints a test's message when it errored
-        tests.append({"name": "submission", "status": "error", "score": 0, "max_score": 0,
-                      "message": results["output"], "test_code": "", "filename": "",
-                      "line_no": 0, "duration": 0})
-    return {"version": CLASSROOM_VERSION, "status": status, "max_score": results["max_score"],
-            "tests": tests}
 
 
-def junit_document(rows: list[dict], work: Path) -> ET.ElementTree:
-    from autograder.export import junit_xml, results_json
-
-    suites = ET.Element("testsuites", name="autograder")
-    for row in rows:
-        suites.append(junit_xml(row, results_json(row, work)))
-    return ET.ElementTree(suites)
 
 
 def default_outputs(folder: Path) -> dict[str, Path]:
@@ -211,26 +133,15 @@ def write_outputs(results: dict, junit: ET.ElementTree, outputs: dict[str, Path]
 
 def failure_outputs(message: str, outputs: dict[str, Path]) -> None:
     """When grading could not run, the platforms still get a readable zero."""
-    results = {"score": 0.0, "max_score": 0.0, "execution_time": 0.0,
-               "output": f"grading could not run: {message}", "tests": [],
-               "extra_data": {"autograder": {"version": 1, "student": None, "submissions": []}}}
-    suites = ET.Element("testsuites", name="autograder")
-    suite = ET.SubElement(suites, "testsuite", name="submission", tests="1", failures="1")
-    case = ET.SubElement(suite, "testcase", classname="autograder", name="grading")
-    ET.SubElement(case, "error", message=results["output"][:2000])
+    results = failure_results(message)
     try:
-        write_outputs(results, ET.ElementTree(suites), outputs)
+        write_outputs(results, failure_document(results["output"]), outputs)
     except OSError:
         pass
 
 
 def grade_submission(path: Path, options: CIOptions) -> dict:
     """Grade the notebooks under `path`; return the combined Gradescope results (see combine)."""
-    from autograder.batch import BatchOptions, grade_batch
-    from autograder.course import existing_assignments, load_config
-    from autograder.record import ledger_rows, recorded
-    from autograder.sandbox import Limits
-
     root = Path(options.root).resolve()
     if not existing_assignments(root):
         raise GradingFailed(f"no master notebooks under {root / 'solutions'}: pass --root, the "
@@ -253,15 +164,12 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
             work.mkdir(parents=True, exist_ok=True)
             if not (work / "gradebook.db").exists():
                 shutil.copyfile(options.gradebook, work / "gradebook.db")
-        limits = Limits(memory_mb=options.memory_mb, wall_clock=options.timeout,
-                        cell_timeout=min(options.timeout, Limits.cell_timeout),
-                        cpu_seconds=max(options.timeout, 10))
-        batch = BatchOptions(root=root, work=work, workers=options.workers, limits=limits,
-                             require_sandbox=options.require_sandbox,
-                             assignments=assignments, progress=False)
-        grade_batch(staging, batch)
-        db_url = load_config(root, work).CourseDirectory.db_url
-        rows = [r for r in ledger_rows(db_url) if r["student"] == student]
+        config = load_config(root, work)
+        config.merge(options.overrides)
+        grade_batch(staging, BatchOptions.from_config(config, root, work,
+                                                      assignments=assignments, progress=False))
+        db_url = config.CourseDirectory.db_url
+        rows = [r for r in ledger_rows(db_url) if r.student == student]
         results = combine(rows, work, db_url, recorded(db_url))
         results["extra_data"]["autograder"]["student"] = student
         outputs = options.outputs or default_outputs(Path("autograder-results"))
@@ -273,21 +181,19 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
 
 
 def summary_lines(results: dict) -> list[str]:
+    """One line per assignment graded, then one per named error."""
+    block = results["extra_data"]["autograder"]
     lines = []
-    for sub in results["extra_data"]["autograder"]["submissions"]:
-        detail = sub["detail"]
-        lines.append(f"  {sub['assignment']}: {detail['score']:g}/{detail['max_score']:g} "
-                     f"({sub['outcome']})")
-        lines += [f"    {name}: {nb['error']}" for name, nb in sorted(detail["notebooks"].items())
-                  if nb.get("error")]
+    for sub in block["submissions"]:
+        row = SubmissionRecord.from_detail(block["student"], sub["assignment"], sub["detail"])
+        lines.append(f"  {row.assignment}: {row.score:g}/{row.max_score:g} "
+                     f"({row.outcome.kind})")
+        lines += [f"    {name}: {outcome}" for name, outcome in row.errors]
     return lines
 
 
 def run_ci(path: Path, options: CIOptions) -> int:
     """The command: grade, print "Points X/Y", write the three result files."""
-    from autograder.collect import LayoutError
-    from autograder.sandbox import SandboxUnavailable
-
     outputs = options.outputs or default_outputs(Path("autograder-results"))
     options.outputs = outputs
     try:

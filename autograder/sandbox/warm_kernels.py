@@ -1,4 +1,4 @@
-"""Warm kernels: the worker's side of the kernel zygote (`autograder.zygote`).
+"""Warm kernels: the worker's side of the kernel zygote (`autograder.sandbox.zygote`).
 
 Each worker process keeps one zygote: a sandboxed process that has imported ipykernel, numpy,
 matplotlib and coursekit once and forks a fresh kernel per notebook, instead of starting Python
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.sandbox import Sandbox, kernel_environment
+from autograder.sandbox.policy import Sandbox, kernel_environment
 
 WARM_UP_SECONDS = 60
 SPAWN_SECONDS = 40  # the zygote answers once the kernel's sockets are bound (or in 30 s)
@@ -38,7 +38,7 @@ class ZygoteGone(RuntimeError):
     """The zygote died, stopped answering or could not start."""
 
 
-class Zygote:
+class ZygoteClient:
     """One sandboxed zygote process and the folder bound into its sandbox."""
 
     def __init__(self, sandbox: Sandbox) -> None:
@@ -118,7 +118,7 @@ class ForkedKernel:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, zygote: Zygote, pid: int) -> None:
+    def __init__(self, zygote: ZygoteClient, pid: int) -> None:
         self.zygote = zygote
         self.pid = pid
         self.returncode: int | None = None
@@ -173,7 +173,7 @@ _INHERITED: list = []
 os.register_at_fork(after_in_child=_forget_parent_zygote)
 
 
-def zygote_for(sandbox: Sandbox) -> Zygote | None:
+def zygote_for(sandbox: Sandbox) -> ZygoteClient | None:
     """This process's live zygote for `sandbox`, started on first use; None where kernels
     must start the classic way (no bwrap isolation, or zygotes keep failing here)."""
     if not sandbox.isolated or not sandbox.warm_kernels or _ZYGOTE["failures"] >= GIVE_UP_AFTER:
@@ -188,7 +188,7 @@ def zygote_for(sandbox: Sandbox) -> Zygote | None:
     if zygote is not None:
         zygote.close()
     try:
-        zygote = Zygote(sandbox)
+        zygote = ZygoteClient(sandbox)
     except (ZygoteGone, OSError) as exc:
         _ZYGOTE["failures"] += 1
         _ZYGOTE["zygote"] = None

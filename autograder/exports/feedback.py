@@ -4,7 +4,7 @@ Built from the autograded notebooks with nbconvert's HTML exporter. The grading 
 the hidden tests' source, so nothing it produced is shown: every output of the student's own
 cells is removed (the student has them in their own notebook), nbgrader's ClearHiddenTests
 removes the hidden tests' source, and each test cell shows only its points and the verifier's
-fixed-text verdict (`autograder.verify.PUBLIC`) with what the visible part printed.
+fixed-text verdict (`autograder.grading.verify.PUBLIC`) with what the visible part printed.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.course import load_config
-from autograder.record import ledger_rows
-from autograder.steps import VERDICT_KEY
-from autograder.verify import PASSED
+from autograder.gradebook.record import SubmissionRecord, ledger_rows
+from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
+from autograder.grading.verify import PASSED
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 
@@ -50,12 +50,12 @@ def passed_output(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
 
 
-def _summary_cell(row: dict, notebook: str):
-    nb_row = row["detail"]["notebooks"][notebook]
-    lines = [f"# Feedback: {row['student']} — {row['assignment']}/{notebook}",
-             f"**Score (autograded): {nb_row['score']:g} / {nb_row['max_score']:g}**"]
-    if nb_row.get("error"):
-        lines.append(f"\n**What went wrong:** {nb_row['error']}")
+def _summary_cell(row: SubmissionRecord, notebook: str):
+    nb_row = row.notebooks[notebook]
+    lines = [f"# Feedback: {row.student} — {row.assignment}/{notebook}",
+             f"**Score (autograded): {nb_row.score:g} / {nb_row.max_score:g}**"]
+    if not nb_row.outcome.graded:
+        lines.append(f"\n**What went wrong:** {nb_row.outcome}")
     lines.append("\nEach test cell shows its points and its verdict; hidden tests are shown by "
                  "their result only, and your cells' outputs are left out (you have them in "
                  "your own notebook). Written answers are graded by hand and are not included "
@@ -71,8 +71,8 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     steps = [ShowVerdictsOnly(config=config), ClearHiddenTests(config=config)]
     written = []
     for row in ledger_rows(config.CourseDirectory.db_url):
-        for notebook in sorted(row["detail"]["notebooks"]):
-            source = work / "autograded" / row["student"] / row["assignment"] / f"{notebook}.ipynb"
+        for notebook in sorted(row.notebooks):
+            source = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
             if source.exists():
                 nb = nbformat.read(source, as_version=4)
             else:
@@ -82,7 +82,7 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
                 nb, resources = step.preprocess(nb, resources)
             nb.cells.insert(0, _summary_cell(row, notebook))
             html, _ = exporter.from_notebook_node(nb)
-            out = target / row["student"] / row["assignment"] / f"{notebook}.html"
+            out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(html, encoding="utf-8")
             written.append(out)

@@ -1,4 +1,4 @@
-"""The sandbox student code runs in: a bwrap'd, resource-limited Jupyter kernel.
+"""The sandbox policy: what a kernel may see and use (bwrap argv, environment, rlimits).
 
 With bwrap: no network (`--unshare-net`, so the kernel talks over IPC sockets), a read-only view
 of the system, a private writable scratch folder (the kernel's working directory and $HOME, in a
@@ -14,19 +14,11 @@ Without bwrap the limits still apply; `Sandbox.isolated` says whether isolation 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
-
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import Any as AnyTrait
 
 from autograder.course import REPO_ROOT
 
@@ -91,8 +83,8 @@ class Sandbox:
         return self.confine(kernel, runtime_dir, scratch, kernel_environment(scratch))
 
     def zygote_argv(self, runtime_dir: Path) -> list[str]:
-        """The command that starts a kernel zygote (`autograder.zygote`) in its own sandbox and
-        PID namespace; each kernel it forks sets its own CPU limit."""
+        """The command that starts a kernel zygote (`autograder.sandbox.zygote`) in its own
+        sandbox and PID namespace; each kernel it forks sets its own CPU limit."""
         home = runtime_dir / "zygote"
         home.mkdir(exist_ok=True)
         source = (Path(__file__).parent / "zygote.py").read_text()
@@ -134,8 +126,9 @@ class Sandbox:
         return argv
 
     def kernel_limits(self) -> dict[str, int]:
-        """A kernel's rlimits, by the names `autograder.zygote` takes (a forked kernel sets them
-        on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (for a kernel started anew)."""
+        """A kernel's rlimits, by the names `autograder.sandbox.zygote` takes (a forked kernel
+        sets them on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (a kernel started
+        anew)."""
         mb = 1024 * 1024
         return {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
                 "file_size": self.limits.file_size_mb * mb, "core": 0}
@@ -198,99 +191,3 @@ def runtime_binds() -> list[Path]:
     folders = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
                Path(coursekit.__file__).resolve().parent]
     return list(dict.fromkeys(folders))
-
-
-class PromptKernelClient(AsyncKernelClient):
-    """jupyter_client's client, but ready sooner: its `wait_for_ready` gives IOPub 0.2 s to
-    deliver the kernel's first status message, and a subscription made a moment too late
-    misses it, so every kernel start waited 0.2 s idle. This one asks again every 20 ms."""
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60)
-        while time.monotonic() < deadline:
-            self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=0.5)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:
-                    await self.iopub_channel.get_msg(timeout=0.02)
-                except Empty:
-                    continue  # IOPub not subscribed yet: ask again
-                self._handle_kernel_info_reply(reply)
-                while True:  # drop the status messages of the extra requests
-                    try:
-                        await self.iopub_channel.get_msg(timeout=0.001)
-                    except Empty:
-                        break
-                return
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel runs in a `Sandbox`, talking over IPC sockets.
-
-    Each kernel gets its own runtime folder (connection file, sockets, scratch), removed when
-    the kernel is cleaned up, so one submission cannot see another's files. Where bwrap
-    isolates kernels, the kernel is forked from this worker's warm zygote
-    (`autograder.warm_kernels`); elsewhere it is started as a process of its own.
-    """
-
-    sandbox = AnyTrait(None)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.client_factory = PromptKernelClient
-        from autograder.warm_kernels import zygote_for
-
-        self.zygote = zygote_for(self.sandbox)
-        if self.zygote is not None:
-            self.runtime_dir = self.zygote.kernel_folder()
-        else:
-            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
-            os.chmod(self.runtime_dir, 0o700)
-        self.scratch = self.sandbox.scratch_for(self.runtime_dir)
-        if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
-            self.scratch.mkdir()
-        self.transport = "ipc"
-        self.ip = str(self.runtime_dir / "k")
-        self.connection_file = str(self.runtime_dir / "kernel.json")
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv = self.sandbox.kernel_argv(self.runtime_dir, self.scratch)
-        return [a.replace("{connection_file}", self.connection_file) for a in argv]
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if self.zygote is not None:
-            provisioner = self.provisioner
-            provisioner.process = self.zygote.spawn(self.connection_file, self.scratch,
-                                                    self.sandbox.kernel_limits())
-            provisioner.pid = provisioner.process.pid
-            provisioner.pgid = None  # signals go through the zygote, never to a host group
-            self._reconcile_connection_info(provisioner.connection_info)
-            return None
-        # student code writing to fd 1/2 directly must not reach the grader's terminal
-        kw["stdout"] = subprocess.DEVNULL
-        kw["stderr"] = subprocess.DEVNULL
-        kw["stdin"] = subprocess.DEVNULL
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    async def _async_interrupt_kernel(self) -> None:
-        if self.zygote is None and self.sandbox.isolated:
-            # A SIGINT to the kernel's process group would reach bwrap, which exits on it (and
-            # takes the kernel along): ask the kernel itself, on its control channel.
-            self._connect_control_socket()
-            self.session.send(self._control_socket,
-                              self.session.msg("interrupt_request", content={}))
-            return
-        await super()._async_interrupt_kernel()
-
-    interrupt_kernel = _async_interrupt_kernel
-
-    def remove_runtime(self) -> None:
-        if self.zygote is not None:
-            self.zygote.clean()
-        shutil.rmtree(self.runtime_dir, ignore_errors=True)

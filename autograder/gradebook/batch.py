@@ -18,19 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupyter_core.utils
+from traitlets.config import Config
 
-from autograder.collect import Submission, collect, detect_layout
+from autograder.collect.submissions import Submission, collect, detect_layout
 from autograder.course import REPO_ROOT, existing_assignments, load_config
-from autograder.pipeline import NotebookResult, NotebookTask, grade_notebook
-from autograder.record import (
+from autograder.gradebook.masters import (
     catalogue,
     known_cell_ids,
     loaded_masters,
     prepare_gradebook,
-    record_submission,
-    recorded,
 )
-from autograder.sandbox import Limits, Sandbox, SandboxUnavailable, default_hidden
+from autograder.gradebook.record import SubmissionRecord, record_submission, recorded
+from autograder.grading.options import Grader
+from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
+from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
 
 
 @dataclass
@@ -41,13 +42,23 @@ class BatchOptions:
     limits: Limits = field(default_factory=Limits)
     require_sandbox: bool = False
     use_bwrap: bool = True
+    warm_kernels: bool = True
     assignments: list[str] | None = None
     progress: bool = True
+    config: Config | None = None  # nbgrader's, with the kit's options; None: the course's file
+
+    @classmethod
+    def from_config(cls, config: Config, root: Path, work: Path, **kw) -> BatchOptions:
+        """Options as the configuration (`c.Grader.*`, `c.Execute.timeout`) gives them."""
+        grader = Grader(config=config)
+        return cls(root=root, work=work, workers=grader.workers, limits=grader.limits(),
+                   require_sandbox=grader.require_sandbox, warm_kernels=grader.warm_kernels,
+                   config=config, **kw)
 
 
 def make_sandbox(options: BatchOptions) -> Sandbox:
     sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
-                      use_bwrap=options.use_bwrap)
+                      use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels)
     if not sandbox.isolated:
         if options.require_sandbox:
             raise SandboxUnavailable(
@@ -63,8 +74,8 @@ def make_sandbox(options: BatchOptions) -> Sandbox:
 _WORKER: dict = {}
 
 
-def _init_worker(root: str, work: str, sandbox: Sandbox) -> None:
-    """Per worker process: die with the parent, load the config once."""
+def _init_worker(config: Config, sandbox: Sandbox) -> None:
+    """Per worker process: die with the parent, keep the parent's configuration."""
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
@@ -76,7 +87,7 @@ def _init_worker(root: str, work: str, sandbox: Sandbox) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     jupyter_core.utils._loop.set(loop)
-    _WORKER["config"] = load_config(Path(root), Path(work))
+    _WORKER["config"] = config
     _WORKER["sandbox"] = sandbox
 
 
@@ -84,8 +95,8 @@ def _run(task: NotebookTask) -> NotebookResult:
     return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
 
 
-def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
-    """Grade every submission under `source`; return one summary dict per submission."""
+def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
+    """Grade every submission under `source`; return the record of each one graded now."""
     root, work = Path(options.root), Path(options.work)
     detect_layout(Path(source))  # refuse a wrong folder before any set-up
     sandbox = make_sandbox(options)
@@ -114,7 +125,7 @@ def grade_batch(source: Path, options: BatchOptions) -> list[dict]:
 
 
 def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sandbox,
-             db_url: str, work: Path, skipped: int) -> list[dict]:
+             db_url: str, work: Path, skipped: int) -> list[SubmissionRecord]:
     from tqdm import tqdm
 
     pending = {sub.key: len(sub.notebooks) for sub in todo}
@@ -138,8 +149,9 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                 sorted(results[key], key=lambda r: r.notebook),
                 work / "autograded" / sub.student / sub.assignment)
             summaries.append(summary)
-            bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary['outcome']}")
+            bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 
+    config = options.config if options.config is not None else load_config(options.root, work)
     quick = [t for t in tasks if t.path is None or t.problem]
     slow = [t for t in tasks if not (t.path is None or t.problem)]
     for task in quick:
@@ -148,7 +160,7 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
                                  initializer=_init_worker,
-                                 initargs=(str(options.root), str(work), sandbox)) as pool:
+                                 initargs=(config, sandbox)) as pool:
             futures = {pool.submit(_run, t): t for t in slow}
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -156,4 +168,4 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                     futures.pop(future)
                     finish(future.result())
     bar.close()
-    return sorted(summaries, key=lambda s: (s["student"], s["assignment"]))
+    return sorted(summaries, key=lambda s: s.key)

@@ -1,0 +1,1 @@
+"""Authoring: the student release and the exercise manifest, generated from the masters."""

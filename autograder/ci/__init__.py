@@ -1,0 +1,1 @@
+"""CI: the `autograder ci` command, merging CI results, the Gradescope bundle, templates."""

@@ -1,0 +1,1 @@
+"""Collect: submissions (folders, zips, clones, nbgrader's exchange) into submitted/."""

@@ -1,0 +1,1 @@
+"""Exports: one writer per format (CSV, Gradescope, JUnit, Classroom, feedback, table)."""

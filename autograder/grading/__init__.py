@@ -1,0 +1,1 @@
+"""Grading: one notebook through load -> sanitize -> sandboxed execution -> score."""

@@ -1,0 +1,71 @@
+"""How grading a notebook ended: `Outcome`, a kind (graded or a named error) and its detail.
+
+The grade table, the ledger and every export show an outcome as `str(outcome)`: the kind alone
+("graded") or "kind: detail" ("timed out: stopped after 30 s in one cell ..."). That text is
+what the ledger stores; `Outcome.from_text` reads it back by its known kind, never by splitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What became of a notebook; equal to its text ("graded", "timed out", ...)."""
+
+    GRADED = "graded"
+    # found while collecting or loading
+    MISSING = "missing notebook"
+    WRONG_ASSIGNMENT = "wrong assignment"
+    NOT_A_NOTEBOOK = "not a notebook"
+    INVALID_JSON = "invalid JSON"
+    # found while executing or scoring
+    TIMED_OUT = "timed out"
+    MEMORY = "killed for memory"
+    KERNEL_DIED = "kernel died"
+    TAMPERING = "tampering detected"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Short names for the kinds, as the steps and collectors raise them.
+GRADED = Kind.GRADED
+MISSING = Kind.MISSING
+WRONG_ASSIGNMENT = Kind.WRONG_ASSIGNMENT
+NOT_A_NOTEBOOK = Kind.NOT_A_NOTEBOOK
+INVALID_JSON = Kind.INVALID_JSON
+TIMED_OUT = Kind.TIMED_OUT
+MEMORY = Kind.MEMORY
+KERNEL_DIED = Kind.KERNEL_DIED
+TAMPERING = Kind.TAMPERING
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A kind and, for a named error, one sentence or two on what happened and what to do."""
+
+    kind: Kind = Kind.GRADED
+    detail: str = ""
+
+    @property
+    def graded(self) -> bool:
+        """Graded cleanly (no named error)."""
+        return self.kind is Kind.GRADED
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
+
+    @classmethod
+    def from_text(cls, text: str | None) -> Outcome:
+        """The outcome `str(outcome)` wrote (None: graded). Unknown text raises ValueError."""
+        if not text:
+            return cls()
+        for kind in Kind:
+            if text == kind.value:
+                return cls(kind)
+            if text.startswith(kind.value + ": "):
+                return cls(kind, text[len(kind.value) + 2:])
+        raise ValueError(f"{text[:80]!r} does not start with a known outcome "
+                         f"({', '.join(k.value for k in Kind)})")

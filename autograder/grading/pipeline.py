@@ -1,0 +1,149 @@
+"""Grade one notebook: load -> sanitize -> execute in the sandbox -> score.
+
+`grade_notebook` is what a worker process runs; it touches the gradebook only to read the
+masters' cells (nbgrader's OverwriteCells). Recording is the parent's job
+(`autograder.gradebook.record`). The kit's own steps (`autograder.grading.steps`, one a module)
+run around nbgrader's, in the order `Grader.sanitize_steps` and `Grader.score_steps` give
+(`autograder.grading.options`), each called as nbgrader calls a preprocessor (so a step whose
+`enabled` is False is skipped):
+
+    sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+               OverwriteCells, CheckCellMetadata
+    execute:   SandboxedExecute (the kernel records what the student's code returns)
+    score:     VerifyGradeCells (decides every test cell here, from the records), LimitOutput
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from traitlets.config import Config
+
+from autograder.grading.load import load_notebook
+from autograder.grading.options import Grader
+from autograder.grading.outcome import KERNEL_DIED, MEMORY, NOT_A_NOTEBOOK, TIMED_OUT, Kind, Outcome
+from autograder.grading.steps.sandboxed_execute import SandboxedExecute
+from autograder.sandbox.policy import Sandbox
+
+
+@dataclass
+class NotebookTask:
+    student: str
+    assignment: str
+    notebook: str
+    path: str | None
+    problem: Outcome | None  # a named error found while collecting
+    known_ids: list[str]
+    db_url: str
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str
+    outcome: Outcome  # graded, or the named error and what happened
+    scores: dict[str, float | None] = field(default_factory=dict)  # grade_id -> auto score
+    max_scores: dict[str, float] = field(default_factory=dict)
+    no_response: list[str] = field(default_factory=list)  # solution cells left as released
+    notebook_json: str | None = None  # the autograded notebook
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+
+    @property
+    def score(self) -> float:
+        return float(sum(s or 0 for s in self.scores.values()))
+
+
+def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> NotebookResult:
+    """Run one submitted notebook through the pipeline; never raises for student mistakes."""
+    start = time.monotonic()
+    result = NotebookResult(task.student, task.assignment, task.notebook,
+                            task.problem or Outcome())
+    nb = None
+    if task.problem is None:
+        nb, problem = load_notebook(Path(task.path), task.student, task.assignment)
+        result.outcome = problem or result.outcome
+    if nb is None:
+        result.seconds = time.monotonic() - start
+        return result
+    resources = {
+        "nbgrader": {"notebook": task.notebook, "assignment": task.assignment,
+                     "student": task.student, "db_url": task.db_url},
+        "autograder": {"known_ids": set(task.known_ids)},
+        "metadata": {"path": "."},
+    }
+    try:
+        nb, resources = sanitize_notebook(nb, resources, config)
+    except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
+        result.outcome = Outcome(NOT_A_NOTEBOOK, f"{task.student}/{task.assignment}/"
+                                 f"{task.notebook}.ipynb could not be repaired "
+                                 f"({type(exc).__name__}: {exc})")
+        result.seconds = time.monotonic() - start
+        return result
+    sanitized = time.monotonic()
+    result.timings["load + sanitize"] = sanitized - start
+    nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
+    result.timings.update(resources["autograder"].get("timings", {}))
+    executed = time.monotonic()
+    nb, resources = score_notebook(nb, resources, config)
+    failure = resources["autograder"].get("failure")
+    if failure:
+        kind = Kind(failure)
+        detail = _failure_detail(kind, sandbox,
+                                 stopped=bool(resources["autograder"].get("stopped")))
+        result.outcome = Outcome(kind, detail)
+    for cell in nb.cells:
+        if utils.is_grade(cell):
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            score, max_score = utils.determine_grade(cell)
+            result.scores[grade_id] = score
+            result.max_scores[grade_id] = max_score
+        if utils.is_solution(cell) and cell.metadata.nbgrader.get(
+                "checksum") == utils.compute_checksum(cell):
+            result.no_response.append(cell.metadata.nbgrader["grade_id"])
+    result.notebook_json = nbformat.writes(nb)
+    result.seconds = time.monotonic() - start
+    result.timings["verify + score"] = time.monotonic() - executed
+    return result
+
+
+def sanitize_notebook(nb: NotebookNode, resources: dict,
+                      config: Config) -> tuple[NotebookNode, dict]:
+    """Run `Grader.sanitize_steps` in order, as nbgrader runs a preprocessor (`enabled` holds).
+
+    Raises whatever a step raises on a notebook it cannot repair."""
+    options = Grader(config=config)
+    for step in options.steps(options.sanitize_steps):
+        nb, resources = step(config=config)(nb, resources)
+        nb = nbformat.from_dict(nb)  # re-inserted cells come back as plain dicts
+    return nb, resources
+
+
+def score_notebook(nb: NotebookNode, resources: dict, config: Config) -> tuple[NotebookNode, dict]:
+    """Run `Grader.score_steps` in order on an executed notebook (`enabled` holds)."""
+    options = Grader(config=config)
+    for step in options.steps(options.score_steps):
+        nb, resources = step(config=config)(nb, resources)
+    return nb, resources
+
+
+def _failure_detail(failure: Kind, sandbox: Sandbox, stopped: bool = True) -> str:
+    limits = sandbox.limits
+    if failure is TIMED_OUT and not stopped:
+        return (f"a cell ran longer than {limits.cell_timeout} s and was interrupted; the cells "
+                "after it still ran and were graded")
+    return {
+        TIMED_OUT: f"stopped after {limits.cell_timeout} s in one cell (it ignored the "
+                     f"interrupt) or {limits.wall_clock} s for the notebook; the tests after "
+                     "that point did not run and score 0",
+        MEMORY: f"went over the {limits.memory_mb} MB memory limit",
+        KERNEL_DIED: "the kernel exited or crashed (os._exit, a signal, a crash, or the "
+                       f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "
+                       "did not run and score 0",
+    }.get(failure, str(failure))

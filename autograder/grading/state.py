@@ -1,0 +1,21 @@
+"""The kit's grading state that travels with a notebook, and the error outputs steps add.
+
+Every step reads and writes `resources["autograder"]`, a dict that travels with the notebook:
+`known_ids`, `executed` (cell index -> reply status), `failure` (named error or None),
+`stopped`, `timings`, `verdicts` (grade_id -> `autograder.grading.verify.Verdict`).
+"""
+
+from __future__ import annotations
+
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output as a kernel would send it, for a step to put in a cell."""
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def state(resources: dict) -> dict:
+    """The kit's part of nbgrader's `resources` (made on first use)."""
+    return resources.setdefault("autograder", {})

@@ -1,0 +1,1 @@
+"""The kit's grading steps, one nbgrader preprocessor per module."""

@@ -1,0 +1,1 @@
+"""Sandbox: the isolated, resource-limited Jupyter kernels student code runs in."""
