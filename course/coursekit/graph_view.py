@@ -885,8 +885,9 @@ class GraphStepper(widgets.VBox):
         last = len(steps) - 1
         self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval_ms,
                                  description="play")
+        # No number beside the slider: it would count from 0 while the caption says "step 1/n".
         self.slider = widgets.IntSlider(value=0, min=0, max=last, description="step",
-                                        continuous_update=False,
+                                        continuous_update=False, readout=False,
                                         layout=widgets.Layout(width="420px"))
         self.link = widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.prev_button = widgets.Button(description="◀ Prev", layout=widgets.Layout(width="90px"))
