@@ -110,12 +110,12 @@ def close(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL, atol: float
 # ----------------------------------------------------------------------------- messages
 
 
-_fmt = fmt
-_describe = describe
+
+
 
 
 def _where(names: Sequence[str], inputs: Sequence[Any]) -> str:
-    return ", ".join(f"{n}={_fmt(x)}" for n, x in zip(names, inputs))
+    return ", ".join(f"{n}={fmt(x)}" for n, x in zip(names, inputs))
 
 
 def _first_mismatch(got: np.ndarray, expected: np.ndarray, ok: np.ndarray):
@@ -133,7 +133,7 @@ _TELLING_FACTORS = {
 }
 
 
-def _hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray],
+def hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray],
               inputs: Sequence[np.ndarray] = (), names: Sequence[str] = ()) -> str:
     """Guess the bug behind a wrong derivative from how got relates to expected.
 
@@ -216,7 +216,7 @@ def instance(op: type, inputs: Sequence[Any] | None = None) -> Any:
     `grads` may read what the constructor sets, such as ``self.value`` in notebook 04.
     """
     if not isinstance(op, type):
-        raise CheckFailure(f"expected an op class such as `_mul`, got {_describe(op)}")
+        raise CheckFailure(f"expected an op class such as `_mul`, got {describe(op)}")
     if inputs is not None:
         return op(*inputs)
     return object.__new__(op)
@@ -228,12 +228,12 @@ def partials(result: Any, n: int, what: str, where: str) -> list[np.ndarray]:
         return [as_float_array(item, what, where) for item in result]
     if n == 1 and not isinstance(result, (tuple, list)):
         raise CheckFailure(
-            f"{what} returned {_describe(result)}; it must return a tuple with one partial "
+            f"{what} returned {describe(result)}; it must return a tuple with one partial "
             f"derivative per input, e.g. `return (d,)` for one input (at {where})."
         )
     if not isinstance(result, (tuple, list)):
         raise CheckFailure(
-            f"{what} returned {_describe(result)}; it must return a tuple with one partial "
+            f"{what} returned {describe(result)}; it must return a tuple with one partial "
             f"derivative per input ({n} here; at {where})."
         )
     if len(result) != n:
@@ -278,7 +278,7 @@ def check_close(
         if not np.isfinite(g):
             hint = hint or "your result is not finite — look for a division by zero or an overflow"
         raise CheckFailure(
-            f"{what} is wrong{at}{entry}: expected {_fmt(e)}, got {_fmt(g)}"
+            f"{what} is wrong{at}{entry}: expected {fmt(e)}, got {fmt(g)}"
             + (f" — {hint}" if hint else "")
         )
 
@@ -376,7 +376,7 @@ def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
         if not np.all(close(got_array, exp)):
             others = [e for j, e in enumerate(expected) if j != i]
             check_close(got_array, exp, f"{what} for the {_ORDINALS[i]} input ({names[i]})",
-                        where, _hint_for(got_array, exp, others, inputs, names))
+                        where, hint_for(got_array, exp, others, inputs, names))
 
 
 def check_vjp(
@@ -445,7 +445,7 @@ def check_vjp(
             hint = ""
             if not np.all(close(got_array, exp)):
                 others = [e for j, e in enumerate(expected) if j != i]
-                hint = _hint_for(got_array, exp, others)
+                hint = hint_for(got_array, exp, others)
                 if np.all(close(got_array, finite_difference_partial(f, inputs, i, ones))):
                     hint = ("it is the gradient for an upstream gradient of all ones — multiply "
                             "by the upstream gradient `g` that vjp receives")
@@ -475,7 +475,7 @@ def check_gradient(
     expected = [finite_difference_partial(f, inputs, i, None) for i in range(len(inputs))]
     for i, (got_array, exp) in enumerate(zip(got, expected)):
         others = [e for j, e in enumerate(expected) if j != i]
-        hint = _hint_for(np.broadcast_to(got_array, exp.shape), exp, others) if (
+        hint = hint_for(np.broadcast_to(got_array, exp.shape), exp, others) if (
             got_array.shape in ((), exp.shape)
             and not np.all(close(np.broadcast_to(got_array, exp.shape), exp))
         ) else ""
@@ -504,7 +504,7 @@ def check_derivative(
         if got.shape in ((), expected.shape):
             b = np.broadcast_to(got, expected.shape)
             if not np.all(close(b, expected)):
-                hint = _hint_for(b, expected, [])
+                hint = hint_for(b, expected, [])
         check_close(got, expected, what, where, hint)
 
 

@@ -20,17 +20,15 @@ import numpy as np
 
 from .checks import (
     CheckFailure,
-    _describe,
-    _fmt,
-    _hint_for,
     array_hint,
     as_float_array,
     check_close,
     close,
     finite_difference_partial,
+    hint_for,
     sample_points,
 )
-from .core import StudentCode, deciding, observe
+from .core import StudentCode, deciding, describe, fmt, observe
 
 
 def helper_ops(forward_value: type) -> tuple[type, type]:
@@ -66,7 +64,7 @@ def _variable(forward_value: type, x: Any, where: str) -> Any:
     grads = getattr(variable, "forward_grads", None)
     if not isinstance(grads, dict) or len(grads) != 1 or next(iter(grads)) is not variable:
         raise CheckFailure(
-            f"a new variable `ForwardValue(x)` at {where} has forward_grads {_describe(grads)}; "
+            f"a new variable `ForwardValue(x)` at {where} has forward_grads {describe(grads)}; "
             "it must be {x: 1} (the variable with respect to itself). Your forward_pass must "
             "leave `self.forward_grads` empty when no parent is a ForwardValue."
         )
@@ -86,19 +84,19 @@ def _expression_probe(forward_value: type, build: Callable[..., Any], args: Sequ
     out = build(*variables)
     if not isinstance(out, forward_value):
         raise CheckFailure(
-            f"{what} gave {_describe(out)} at {where}, not a ForwardValue: an op on "
+            f"{what} gave {describe(out)} at {where}, not a ForwardValue: an op on "
             "ForwardValues must return a ForwardValue (the class, via its operators)."
         )
     value = as_float_array(out.value, f"the value of {what}", where)
     grads = getattr(out, "forward_grads", None)
     if not isinstance(grads, dict):
-        return [value, None, _describe(grads)]
+        return [value, None, describe(grads)]
     keys, tangents = [], []
     for key, tangent in grads.items():
         index = next((i for i, v in enumerate(variables) if key is v), None)
         if index is None:
             keys.append(_THE_RESULT if key is out else _A_STRANGER)
-            tangents.append(_describe(key))
+            tangents.append(describe(key))
         else:
             keys.append(index)
             tangents.append(as_float_array(tangent, f"d({what})/d{index} from forward_grads",
@@ -198,7 +196,7 @@ def _judge_expression(data: list[Any], reference: Callable[..., Any],
 
 
 def _chain_hint(got: np.ndarray, exp: np.ndarray, others: Sequence[np.ndarray]) -> str:
-    hint = _hint_for(got, exp, others)
+    hint = hint_for(got, exp, others)
     if hint.startswith("work the derivative"):
         return (
             "each parent contributes local_grad * parent_tangent, and the contributions of all "
@@ -315,7 +313,7 @@ def check_jacobian(
         for n, m in sizes:
             f = random_function(forward_value, rng, n, m)
             xs = [float(x) for x in rng.uniform(-2.0, 2.0, n)]
-            where = f"a random function R^{n} -> R^{m} at x={_fmt(np.array(xs))} (seed {seed})"
+            where = f"a random function R^{n} -> R^{m} at x={fmt(np.array(xs))} (seed {seed})"
             got = observe(f"jacobian of {where}",
                           lambda: as_float_array(jacobian(f, *xs), "`jacobian`", where),
                           "`jacobian`", where)
@@ -336,8 +334,8 @@ def check_jacobian(
                     hint = _column_hint(got, expected)
                 raise CheckFailure(
                     f"`jacobian` is wrong for {where}: entry ({row}, {col}) = d(output {row})/"
-                    f"d(x_{col}) should be {_fmt(expected[row, col])}, got "
-                    f"{_fmt(got[row, col])} — {hint}"
+                    f"d(x_{col}) should be {fmt(expected[row, col])}, got "
+                    f"{fmt(got[row, col])} — {hint}"
                 )
 
 

@@ -251,11 +251,11 @@ def test_a_missing_factor_at_notebook_02s_worked_point_is_not_called_a_sign_erro
 
 
 def test_telling_factors_give_no_hint_where_they_do_not_hold():
-    from coursekit.checks import _hint_for
+    from coursekit.checks import hint_for
 
-    assert "half" not in _hint_for(np.array(0.49), np.array(1.0), [])
-    assert "twice" not in _hint_for(np.array(2.1), np.array(1.0), [])
-    assert "flipped" in _hint_for(np.array(-1.0), np.array(1.0), [])
+    assert "half" not in hint_for(np.array(0.49), np.array(1.0), [])
+    assert "twice" not in hint_for(np.array(2.1), np.array(1.0), [])
+    assert "flipped" in hint_for(np.array(-1.0), np.array(1.0), [])
 
 
 class _sigmoid_without_g:

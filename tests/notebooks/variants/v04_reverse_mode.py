@@ -2,7 +2,7 @@
 
 Each source replaces the answer cell in a kernel where the master notebook has run, so it may use
 `np`, `math` and `AutogradValue`. The `backward_pass` and `backward` sources are also run by
-tests/coursekit/test_graph_checks.py against the checks directly.
+tests/coursekit/test_reverse_checks.py against the checks directly.
 """
 
 

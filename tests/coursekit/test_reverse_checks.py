@@ -1,4 +1,4 @@
-"""coursekit.graph_checks: correct backward passes pass, each typical bug fails with its message,
+"""coursekit.reverse_checks: correct backward passes pass, each typical bug fails with its message,
 in the student's Jupyter (in-process) and as the grader decides (record, JSON, replay).
 
 The answers come from the notebook's variants (tests/notebooks/variants/v04_reverse_mode.py),
@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 from coursekit import core
-from coursekit import graph_checks as gc
+from coursekit import reverse_checks as gc
 from coursekit.checks import CheckFailure, check_op, finite_difference_partial
 from coursekit.core import RecordError
 
@@ -179,7 +179,7 @@ def test_correct_backward_passes_both_ways(name):
     ns = engine(backward=EXERCISES["backward"]["correct"][name])
     args = (ns["backward"], ns["AutogradValue"])
     assert both_ways(backward_cell, args, BACKWARD_NAMES) == ("pass", "")
-    gc.check_backward(*args)
+    gc.check_engine_backward(*args)
     gc.check_backward_random(*args, seeds=range(9, 16))
 
 
@@ -206,7 +206,7 @@ def test_backward_bug_fails_with_its_message_both_ways(name):
     assert outcome == "fail"
     assert BACKWARD_MESSAGES[name] in message
     with pytest.raises(CheckFailure, match=re.escape(BACKWARD_MESSAGES[name])):
-        gc.check_backward(ns["backward"], ns["AutogradValue"])
+        gc.check_engine_backward(ns["backward"], ns["AutogradValue"])
 
 
 MORE_BACKWARD_BUGS = {

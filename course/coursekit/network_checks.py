@@ -214,7 +214,7 @@ def check_value_and_grad(
     (a softmax does not change when every logit moves by the same amount); ``expected`` gives
     the (value, gradient) outright instead of a reference; ``hint`` is said on a wrong result.
     """
-    from .checks import _hint_for, finite_difference_partial
+    from .checks import finite_difference_partial, hint_for
 
     x = np.asarray(x, dtype=np.float64)
     data = observe(f"value and gradient at {where} (shift {shift:g})",
@@ -247,5 +247,5 @@ def check_value_and_grad(
             f"shape of the input, {x.shape}."
         )
     if not hint and not np.all(close(grad, expected_grad)):
-        hint = _hint_for(grad, expected_grad, [])
+        hint = hint_for(grad, expected_grad, [])
     check_close(grad, expected_grad, f"the gradient from `{what}`", where, hint)

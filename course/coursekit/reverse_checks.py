@@ -767,7 +767,7 @@ def check_long_chain(backward: Callable[[Any], Any], base: type,
             "grads, before the first backward_pass).")
 
 
-def check_backward(backward: Callable[[Any], Any], base: type) -> None:
+def check_engine_backward(backward: Callable[[Any], Any], base: type) -> None:
     """Every backward check: the small graph, random graphs, a long chain and a second call."""
     check_backward_shapes(backward, base)
     check_backward_random(backward, base)

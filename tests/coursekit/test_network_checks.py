@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from coursekit.checks import CheckFailure
-from coursekit.gradcheck import check_network_gradient, check_value_and_grad, compare_gradients
+from coursekit.network_checks import check_network_gradient, check_value_and_grad, compare_gradients
 
 # Two readings of "a 64-2-32-2 ReLU net": 64 examples through layers 2-32-2 (the moons net),
 # and 64 examples through layers 64-2-32-2 (digits-sized input, two ReLU layers).
