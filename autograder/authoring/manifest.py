@@ -7,7 +7,10 @@ a test regenerates it and fails when it is out of step with the notebooks.
 Conventions the masters follow (checked here):
 * an answer cell has nbgrader metadata ``solution: true`` and a ``grade_id``;
 * its graded test cell has ``grade: true`` and the grade_id ``test_<answer grade_id>``;
-* a manually graded written answer is a markdown cell with ``solution`` and ``grade`` true.
+* a manually graded written answer is a markdown cell with ``solution`` and ``grade`` true;
+* a cell where the student pastes their own answer to an exercise of an earlier notebook (each
+  notebook runs in its own kernel) is an ungraded code solution cell whose grade_id starts with
+  ``your_`` (`is_restated_answer`): it is not an exercise, earns no points and has no test cell.
 """
 
 from __future__ import annotations
@@ -22,6 +25,15 @@ import nbformat
 from autograder.course import REPO_ROOT, existing_assignments
 
 MANIFEST = Path(__file__).resolve().parents[1] / "exercises.json"
+
+RESTATED_PREFIX = "your_"
+
+
+def is_restated_answer(cell) -> bool:
+    """A cell for the student's own answer to an earlier notebook's exercise (not an exercise)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return (cell.cell_type == "code" and bool(meta.get("solution")) and not meta.get("grade")
+            and meta.get("grade_id", "").startswith(RESTATED_PREFIX))
 
 
 def defined_names(source: str) -> list[str]:
@@ -51,7 +63,7 @@ def notebook_exercises(assignment: str, path: Path) -> list[dict]:
     exercises = []
     for grade_id in order:
         cell, meta = cells[grade_id]
-        if not meta.get("solution"):
+        if not meta.get("solution") or is_restated_answer(cell):
             continue
         entry = {
             "assignment": assignment,

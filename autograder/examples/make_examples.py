@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
+from autograder.authoring.manifest import is_restated_answer
 from autograder.course import REPO_ROOT, existing_assignments
 
 HOSTILE_ASSIGNMENT = "01-derivatives"
@@ -151,6 +152,12 @@ def _nbgrader(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
+def _is_code_exercise(cell) -> bool:
+    """A code exercise's answer cell (not a cell for an earlier notebook's restated answer)."""
+    return (bool(_nbgrader(cell).get("solution")) and cell.cell_type == "code"
+            and not is_restated_answer(cell))
+
+
 def _strip_markers(source: str) -> str:
     keep = [line for line in source.splitlines()
             if not re.match(r"\s*### (BEGIN|END) SOLUTION", line)]
@@ -173,8 +180,7 @@ def answered(root: Path, assignment: str, notebook: str, skip_last: bool = False
     """The release with the masters' answers filled in (optionally leaving the last stub)."""
     master = {_nbgrader(c).get("grade_id"): c for c in _master(root, assignment, notebook).cells}
     nb = copy.deepcopy(_release(root, assignment, notebook))
-    code_solutions = [c for c in nb.cells if _nbgrader(c).get("solution") and
-                      c.cell_type == "code"]
+    code_solutions = [c for c in nb.cells if _is_code_exercise(c)]
     for cell in nb.cells:
         meta = _nbgrader(cell)
         if meta.get("solution") and meta.get("grade_id") in master:
@@ -232,11 +238,10 @@ def auto_points(nb, after_last_code_solution: bool = False) -> float:
     """Points of the code test cells (all, or only those after the last code exercise)."""
     cells = nb.cells
     if after_last_code_solution:
-        last = max(i for i, c in enumerate(cells)
-                   if _nbgrader(c).get("solution") and c.cell_type == "code")
+        last = max(i for i, c in enumerate(cells) if _is_code_exercise(c))
         following = []
         for cell in cells[last + 1:]:
-            if _nbgrader(cell).get("solution"):
+            if _nbgrader(cell).get("solution") and not is_restated_answer(cell):
                 break
             following.append(cell)
         cells = following
@@ -248,8 +253,7 @@ def auto_points(nb, after_last_code_solution: bool = False) -> float:
 def _with_attack(nb, attack: str):
     """Put the attack right after the answer of the first code exercise (before its test)."""
     nb = copy.deepcopy(nb)
-    first = next(i for i, c in enumerate(nb.cells)
-                 if _nbgrader(c).get("solution") and c.cell_type == "code")
+    first = next(i for i, c in enumerate(nb.cells) if _is_code_exercise(c))
     nb.cells[first].source = nb.cells[first].source + "\n\n" + attack
     return nb
 
@@ -301,8 +305,7 @@ def hostile_notebooks(root: Path, assignment: str, notebook: str) -> dict:
     out["retypes-cells"] = (retyped, "graded", 0)
 
     always = wrong_answers(root, assignment, notebook, wrap="_always_equal")
-    first = next(c for c in always.cells if _nbgrader(c).get("solution") and
-                 c.cell_type == "code")
+    first = next(c for c in always.cells if _is_code_exercise(c))
     first.source = ALWAYS_EQUAL + "\n\n" + first.source
     out["always-equal"] = (always, "graded", 0)
 
