@@ -13,41 +13,14 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbformat.v4 import new_markdown_cell, new_output
-from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from nbformat.v4 import new_markdown_cell
+from nbgrader.preprocessors import ClearHiddenTests
 
 from autograder.course import load_config
+from autograder.exports.feedback_steps import ShowVerdictsOnly, passed_output  # noqa: F401
 from autograder.gradebook.record import SubmissionRecord, ledger_rows
-from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
-from autograder.grading.verify import PASSED
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
-
-
-class ShowVerdictsOnly(NbGraderPreprocessor):
-    """Outputs of the student's cells removed; each test cell shows its points and verdict."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        verdict = cell.metadata.get(VERDICT_KEY)
-        if utils.is_grade(cell) and not utils.is_solution(cell) and verdict:
-            score, max_score = utils.determine_grade(cell)
-            passed = verdict["outcome"] == PASSED
-            text = (f"{score or 0:g} / {max_score:g} points — "
-                    + (passed_output(cell) or "passed" if passed else verdict["public"]))
-            cell.outputs = [new_output("stream", name="stdout" if passed else "stderr",
-                                       text=text + "\n")]
-        else:
-            cell.outputs = []
-        cell.execution_count = None
-        return cell, resources
-
-
-def passed_output(cell) -> str:
-    """What a passing test cell's visible part printed (the replay's own ✓ lines)."""
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
 
 
 def _summary_cell(row: SubmissionRecord, notebook: str):

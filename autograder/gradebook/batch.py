@@ -147,7 +147,7 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
             summary = record_submission(
                 db_url, sub.student, sub.assignment, sub.digest(),
                 sorted(results[key], key=lambda r: r.notebook),
-                work / "autograded" / sub.student / sub.assignment)
+                work / "autograded" / sub.student / sub.assignment, sub.folder)
             summaries.append(summary)
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 

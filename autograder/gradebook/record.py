@@ -130,16 +130,39 @@ def ledger_rows(db_url: str) -> list[SubmissionRecord]:
 
 
 def record_submission(db_url: str, student: str, assignment: str, digest: str,
-                      results: list[NotebookResult], autograded: Path) -> SubmissionRecord:
-    """Write the autograded notebooks, then grades + ledger row in one transaction."""
+                      results: list[NotebookResult], autograded: Path,
+                      submitted: Path | None = None) -> SubmissionRecord:
+    """Write the autograded notebooks, then grades + ledger row in one transaction.
+
+    `submitted`: the collected folder, whose `timestamp.txt` and `submission_secret.txt` go
+    beside the autograded notebooks (nbgrader's generate_feedback carries them to the
+    feedback folder, where release_feedback reads them)."""
     with warnings.catch_warnings():
         # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings (harmless)
         warnings.simplefilter("ignore", SAWarning)
-        return _record(db_url, student, assignment, digest, results, autograded)
+        return _record(db_url, student, assignment, digest, results, autograded, submitted)
+
+
+def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: str) -> None:
+    """timestamp.txt and submission_secret.txt in the autograded folder, as nbgrader's
+    autograde leaves them: copied from the submission, else made (the grading time; a random
+    secret, for layouts that never went through the exchange)."""
+    import secrets
+
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        source = submitted / name if submitted is not None else None
+        target = autograded / name
+        if source is not None and source.is_file():
+            shutil.copyfile(source, target)
+        elif not target.exists():
+            target.write_text(
+                datetime.fromisoformat(graded_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+                if name == "timestamp.txt" else secrets.token_hex(32))
 
 
 def _record(db_url: str, student: str, assignment: str, digest: str,
-            results: list[NotebookResult], autograded: Path) -> SubmissionRecord:
+            results: list[NotebookResult], autograded: Path,
+            submitted: Path | None = None) -> SubmissionRecord:
     autograded.mkdir(parents=True, exist_ok=True)
     for result in results:
         if result.notebook_json is not None:
@@ -148,9 +171,17 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             tmp.write_text(result.notebook_json, encoding="utf-8")
             tmp.replace(target)
     graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    carry_exchange_files(submitted, autograded, graded_at)
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
+        stamp = submitted / "timestamp.txt" if submitted is not None else None
+        if stamp is not None and stamp.is_file():  # nbgrader computes lateness from it
+            from nbgrader.utils import parse_utc
+
+            submission = gb.update_or_create_submission(
+                assignment, student, timestamp=parse_utc(stamp.read_text().strip()))
+        else:
+            submission = gb.update_or_create_submission(assignment, student)
         for result in results:
             notebook = next(n for n in submission.notebooks if n.name == result.notebook)
             for grade in notebook.grades:
