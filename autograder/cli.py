@@ -16,9 +16,33 @@ CONFIG_OVERRIDE = re.compile(r"^--[A-Za-z_]\w*\.[A-Za-z_]\w*=")
 
 def _release(args: argparse.Namespace) -> int:
     from autograder.authoring.release import release
+    from autograder.course import existing_assignments
 
-    for folder in release(args.assignments or None):
+    unknown = [a for a in args.assignments if a not in existing_assignments(args.root)]
+    if unknown:
+        print(f"autograder release: no master notebooks in {args.root / 'solutions'} for "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        return 2
+    _warn_unlisted(args.root)
+    for folder in release(args.assignments or None, root=args.root):
         print(f"released {folder.relative_to(folder.parent.parent)}")
+    return 0
+
+
+def _warn_unlisted(root: Path) -> None:
+    from autograder.course import COURSE_FILE, unlisted_assignments
+
+    for assignment in unlisted_assignments(root):
+        print(f"note: solutions/{assignment} is an assignment {COURSE_FILE} does not list; it "
+              f"is released and graded with no due date (add [assignments.{assignment}] to "
+              f"{root / COURSE_FILE})", file=sys.stderr)
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from autograder.authoring.manifest import write_manifest
+
+    path = write_manifest(args.root, args.output)
+    print(f"wrote {path}")
     return 0
 
 
@@ -32,6 +56,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     config = load_config(args.root, args.work)
     config.merge(command_line_config(args))
+    _warn_unlisted(args.root)
     options = BatchOptions.from_config(config, args.root, args.work,
                                        assignments=args.assignment or None,
                                        progress=not args.quiet)
@@ -64,7 +89,8 @@ def _export(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
 
-    return run_demo(timeout=args.timeout, progress=not args.quiet,
+    return run_demo(output=args.output or args.root / "output" / "demo", root=args.root,
+                    timeout=args.timeout, progress=not args.quiet,
                     overrides=command_line_config(args))
 
 
@@ -101,9 +127,9 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.ci.bundle import OUTPUT, build_zip
+    from autograder.ci.bundle import build_zip
 
-    print(f"wrote {build_zip(args.output or OUTPUT)}")
+    print(f"wrote {build_zip(args.output or args.root / 'output' / 'gradescope', args.root)}")
     return 0
 
 
@@ -155,7 +181,8 @@ def _add_ci_commands(commands) -> None:
     gradescope = commands.add_parser(
         "gradescope", help="build the Gradescope autograder zip into output/gradescope/")
     gradescope.add_argument("--output", type=Path, default=None,
-                            help="folder for autograder.zip (default: output/gradescope)")
+                            help="folder for autograder.zip (default: ROOT/output/gradescope)")
+    _add_course_options(gradescope)
     gradescope.set_defaults(run=_gradescope)
 # --- end of CI grading commands --------------------------------------------------------------
 
@@ -244,7 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release", help="regenerate course/ from solutions/")
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    _add_course_options(release)
     release.set_defaults(run=_release)
+
+    manifest = commands.add_parser(
+        "manifest", help="regenerate the exercise manifest (exercises.json) from the masters")
+    manifest.add_argument("--output", type=Path, default=None,
+                          help="file to write (default: autograder/exercises.json for the kit's "
+                               "own course, ROOT/exercises.json for another)")
+    _add_course_options(manifest)
+    manifest.set_defaults(run=_manifest)
 
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions in parallel, in a sandbox",
@@ -280,7 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=int, default=20,
                       help="seconds one cell may run (default 20; a notebook gets 3x that)")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--output", type=Path, default=None,
+                      help="folder for the class, its work folder and exports "
+                           "(default: ROOT/output/demo)")
     demo.add_argument("--help-all", action=HelpAll, help=HelpAll.HELP)
+    _add_course_options(demo)
     demo.set_defaults(run=_demo)
 
     _add_ci_commands(commands)

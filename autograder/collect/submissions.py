@@ -8,6 +8,7 @@ The layouts are listed in `autograder.collect.layouts`; zip files are opened by
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -198,8 +199,9 @@ def submission_time(layout: str, entry: Path, assignment_tree: Path) -> str | No
                 return format_timestamp(max(times))
             return format_timestamp(datetime.fromtimestamp(entry.stat().st_mtime, timezone.utc))
         if layout == "clones":
+            env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(entry.parent.resolve()))
             done = subprocess.run(["git", "-C", str(entry), "log", "-1", "--format=%ct"],
-                                  capture_output=True, text=True, timeout=30)
+                                  capture_output=True, text=True, timeout=30, env=env)
             if done.returncode == 0 and done.stdout.strip():
                 return format_timestamp(datetime.fromtimestamp(int(done.stdout.strip()),
                                                                timezone.utc))
