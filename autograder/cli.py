@@ -59,10 +59,12 @@ def _grade(args: argparse.Namespace) -> int:
     _warn_unlisted(args.root)
     options = BatchOptions.from_config(config, args.root, args.work,
                                        assignments=args.assignment or None,
-                                       progress=not args.quiet)
+                                       progress=not args.quiet, force=args.force,
+                                       students=args.student or None,
+                                       notebooks=args.notebook or None)
     try:
         grade_batch(args.submissions, options)
-    except (LayoutError, SandboxUnavailable) as exc:
+    except (LayoutError, SandboxUnavailable, RuntimeError) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
     print(grade_table(ledger_rows(_db_url(args))))
@@ -292,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_grading_options(grade, require="refuse to grade when bwrap cannot isolate student code")
     grade.add_argument("--assignment", action="append",
                        help="grade only this assignment (repeatable)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission found, even if graded and unchanged")
+    grade.add_argument("--student", action="append",
+                       help="grade only this student (repeatable)")
+    grade.add_argument("--notebook", action="append",
+                       help="regrade only this notebook (repeatable; the submission's other "
+                            "notebooks keep their grades)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_course_options(grade)
     grade.set_defaults(run=_grade)

@@ -28,12 +28,26 @@ LEDGER = "autograder_ledger"
 
 
 def ensure_ledger(gb: Gradebook) -> None:
-    """Create the ledger table beside nbgrader's tables if it is not there (not committed)."""
+    """Create the ledger table beside nbgrader's tables if it is not there (not committed).
+
+    `basis` is what a grade was decided against (masters, coursekit, limits:
+    `autograder.gradebook.batch.grading_basis`); a ledger from before it has the column added."""
     gb.db.execute(text(
         f"CREATE TABLE IF NOT EXISTS {LEDGER} (student VARCHAR(128) NOT NULL, "
         "assignment VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
         "outcome TEXT NOT NULL, detail TEXT NOT NULL, graded_at VARCHAR(40) NOT NULL, "
-        "PRIMARY KEY (student, assignment))"))
+        "basis VARCHAR(64) NOT NULL DEFAULT '', PRIMARY KEY (student, assignment))"))
+    columns = {row[1] for row in gb.db.execute(text(f"PRAGMA table_info({LEDGER})"))}
+    if "basis" not in columns:
+        gb.db.execute(text(f"ALTER TABLE {LEDGER} ADD COLUMN basis VARCHAR(64) NOT NULL "
+                           "DEFAULT ''"))
+
+
+def recorded_bases(db_url: str) -> dict[tuple[str, str], str]:
+    """(student, assignment) -> the basis each recorded grade was decided against."""
+    with Gradebook(db_url) as gb:
+        rows = gb.db.execute(text(f"SELECT student, assignment, basis FROM {LEDGER}"))
+        return {(s, a): b for s, a, b in rows}
 
 
 def recorded(db_url: str) -> dict[tuple[str, str], str]:
@@ -131,16 +145,19 @@ def ledger_rows(db_url: str) -> list[SubmissionRecord]:
 
 def record_submission(db_url: str, student: str, assignment: str, digest: str,
                       results: list[NotebookResult], autograded: Path,
-                      submitted: Path | None = None) -> SubmissionRecord:
+                      submitted: Path | None = None, basis: str = "",
+                      kept: dict[str, NotebookRecord] | None = None) -> SubmissionRecord:
     """Write the autograded notebooks, then grades + ledger row in one transaction.
 
     `submitted`: the collected folder, whose `timestamp.txt` and `submission_secret.txt` go
     beside the autograded notebooks (nbgrader's generate_feedback carries them to the
-    feedback folder, where release_feedback reads them)."""
+    feedback folder, where release_feedback reads them). `basis`: what the grade was decided
+    against. `kept`: notebooks not regraded this time (`grade --notebook`), as recorded."""
     with warnings.catch_warnings():
         # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings (harmless)
         warnings.simplefilter("ignore", SAWarning)
-        return _record(db_url, student, assignment, digest, results, autograded, submitted)
+        return _record(db_url, student, assignment, digest, results, autograded, submitted,
+                       basis, kept or {})
 
 
 def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: str) -> None:
@@ -162,7 +179,9 @@ def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: st
 
 def _record(db_url: str, student: str, assignment: str, digest: str,
             results: list[NotebookResult], autograded: Path,
-            submitted: Path | None = None) -> SubmissionRecord:
+            submitted: Path | None = None, basis: str = "",
+            kept: dict[str, NotebookRecord] | None = None) -> SubmissionRecord:
+    kept = {k: v for k, v in (kept or {}).items() if k not in {r.notebook for r in results}}
     autograded.mkdir(parents=True, exist_ok=True)
     for result in results:
         if result.notebook_json is not None:
@@ -193,20 +212,22 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
                                         else None)
         max_scores = {notebook.name: float(notebook.max_score)
                       for notebook in submission.notebooks}
+        notebooks = {r.notebook: NotebookRecord(
+            score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
+            seconds=round(r.seconds, 3),
+            timings={k: round(v, 3) for k, v in r.timings.items()}) for r in results}
+        notebooks.update(kept)
         record = SubmissionRecord(
-            student, assignment, score=float(sum(r.score for r in results)),
+            student, assignment, score=float(sum(nb.score for nb in notebooks.values())),
             max_score=float(submission.max_score), graded_at=graded_at,
-            notebooks={r.notebook: NotebookRecord(
-                score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
-                seconds=round(r.seconds, 3),
-                timings={k: round(v, 3) for k, v in r.timings.items()}) for r in results})
+            notebooks=dict(sorted(notebooks.items())))
         gb.db.execute(text(f"DELETE FROM {LEDGER} WHERE student = :s AND assignment = :a"),
                       {"s": student, "a": assignment})
         gb.db.execute(text(
-            f"INSERT INTO {LEDGER} (student, assignment, digest, outcome, detail, graded_at) "
-            "VALUES (:s, :a, :d, :o, :j, :t)"),
+            f"INSERT INTO {LEDGER} (student, assignment, digest, outcome, detail, graded_at, "
+            "basis) VALUES (:s, :a, :d, :o, :j, :t, :b)"),
             {"s": student, "a": assignment, "d": digest, "o": record.outcome.kind.value,
-             "j": json.dumps(record.detail(), sort_keys=True), "t": graded_at})
+             "j": json.dumps(record.detail(), sort_keys=True), "t": graded_at, "b": basis})
         gb.db.commit()
     return record
 
