@@ -20,6 +20,12 @@ if not os.path.isfile(kit_config):
 load_subconfig(kit_config)  # noqa: F821
 
 c.CourseDirectory.root = here
+try:  # course.toml's late policy (the kit's LateSubmissionPlugin), as the kit sets it
+    from autograder.course import apply_course_settings
+
+    apply_course_settings(c, here)
+except ImportError:  # nbgrader run outside the kit's environment: no late penalties
+    pass
 if "db_url" not in c.CourseDirectory:  # the kit's rule: autograder.course.load_config
     os.makedirs(os.path.join(here, "work"), exist_ok=True)
     c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "work", "gradebook.db")

@@ -52,6 +52,7 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.exports.table import grade_table
     from autograder.gradebook.batch import BatchOptions, grade_batch
     from autograder.gradebook.record import ledger_rows
+    from autograder.gradebook.view import gradebook_entries
     from autograder.sandbox.policy import SandboxUnavailable
 
     config = load_config(args.root, args.work)
@@ -67,7 +68,7 @@ def _grade(args: argparse.Namespace) -> int:
     except (LayoutError, SandboxUnavailable, RuntimeError) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
-    print(grade_table(ledger_rows(_db_url(args))))
+    print(grade_table(ledger_rows(_db_url(args)), gradebook_entries(_db_url(args))))
     return 0
 
 

@@ -36,8 +36,8 @@ class CourseFileError(ValueError):
 
 @dataclass(frozen=True)
 class LatePolicy:
-    """Points taken off a late submission: `per_day` of its max score for each day (or part
-    of one) late after `grace_minutes`, at most `max_fraction` of it. nbgrader's own
+    """Points taken off a late notebook: `per_day` of its score for each day (or part of one)
+    late after `grace_minutes`, at most `max_fraction` of it. nbgrader's own
     `LateSubmissionPlugin` is configured from these (autograder.gradebook.late)."""
 
     per_day: float = 0.0  # fraction of the max score per day late (0.1: 10 % a day)
@@ -144,6 +144,18 @@ def load_config(root: Path = REPO_ROOT, work: Path | None = None) -> Config:
     work = Path(work) if work is not None else root / "work"
     if "db_url" not in config.CourseDirectory:
         config.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
+    apply_course_settings(config, root)
+    return config
+
+
+def apply_course_settings(config: Config, root: Path) -> Config:
+    """course.toml's late policy as nbgrader configuration: its LateSubmissionPlugin (used by
+    nbgrader's own autograde too) is the kit's PerDayPenalty with these numbers."""
+    settings = course_settings(root)
+    config.AssignLatePenalties.plugin_class = "autograder.gradebook.late.PerDayPenalty"
+    config.PerDayPenalty.per_day = settings.late.per_day
+    config.PerDayPenalty.max_fraction = settings.late.max_fraction
+    config.PerDayPenalty.grace_minutes = settings.late.grace_minutes
     return config
 
 

@@ -11,6 +11,7 @@ from autograder.exports.csv import write_grades_csv
 from autograder.exports.gradescope import results_json
 from autograder.exports.junit import junit_xml
 from autograder.gradebook.record import ledger_rows
+from autograder.gradebook.view import gradebook_entries
 
 
 def export_all(root: Path, work: Path, target: Path) -> list[Path]:
@@ -23,9 +24,10 @@ def export_all(root: Path, work: Path, target: Path) -> list[Path]:
     students = sorted({r.student for r in rows})
     written = [write_grades_csv(target / "grades.csv", db_url, students, assignments)]
 
+    entries = gradebook_entries(db_url)
     suites = ET.Element("testsuites", name="autograder")
     for row in rows:
-        results = results_json(row, work)
+        results = results_json(row, work, entries.get(row.key))
         path = target / "gradescope" / row.student / row.assignment / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=1))

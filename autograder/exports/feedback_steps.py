@@ -56,3 +56,32 @@ def cell_points(cell) -> tuple[float | None, float]:
 def passed_output(cell) -> str:
     """What a passing test cell's visible part printed (the replay's own ✓ lines)."""
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
+
+
+class ShowGradebookNotes(NbGraderPreprocessor):
+    """For the kit's own pages (nbgrader's feedback template shows these itself): after each
+    graded cell, its points as the gradebook has them (a manual score, or "pending" for a
+    written answer nobody graded yet) and the grader's comment. Runs after `GetGrades`."""
+
+    def preprocess(self, nb, resources):
+        from nbformat.v4 import new_markdown_cell
+
+        cells = []
+        for cell in nb.cells:
+            cells.append(cell)
+            meta = cell.metadata.get("nbgrader", {})
+            note = []
+            if utils.is_grade(cell) and (utils.is_solution(cell) or cell.cell_type == "markdown"):
+                if meta.get("score") is None:
+                    note.append(f"**Graded by hand: pending** (out of {meta.get('points', 0):g} "
+                                "points)")
+                else:
+                    note.append(f"**Graded by hand: {float(meta['score']):g} / "
+                                f"{float(meta.get('points', 0)):g} points**")
+            if meta.get("comment"):
+                note.append(f"**Comment:** {meta['comment']}")
+            if note:
+                cells.append(new_markdown_cell("\n\n".join(note),
+                                               metadata={"autograder_note": True}))
+        nb.cells = cells
+        return nb, resources

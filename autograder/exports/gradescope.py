@@ -53,19 +53,53 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
     return tests
 
 
-def results_json(row: SubmissionRecord, work: Path) -> dict:
-    """Gradescope's results.json for one submission."""
+PENDING = "written answer: pending (graded by hand)"
+
+
+def _with_gradebook(test: dict, cell) -> dict:
+    """A test entry with the gradebook's say: a manual score overrides, a comment is shown,
+    a written answer nobody graded yet is pending."""
+    if cell is None:
+        return test
+    test = dict(test, score=cell.score)
+    if cell.pending:
+        test["output"] = PENDING
+        test.pop("status", None)
+    elif cell.manual_score is not None:
+        test["output"] = (f"graded by hand: {cell.score:g} / {cell.max_score:g}"
+                          + (f"\n{cell.comment}" if cell.comment else ""))[:MAX_OUTPUT]
+        test["status"] = "passed" if cell.score >= cell.max_score else "failed"
+    elif cell.comment:
+        test["output"] = (test["output"] + f"\ncomment: {cell.comment}")[:MAX_OUTPUT]
+    return test
+
+
+def results_json(row: SubmissionRecord, work: Path, entry=None) -> dict:
+    """Gradescope's results.json for one submission; `entry` (its `GradebookEntry`) adds the
+    manual grades, pending written answers and the late penalty."""
+    cells = {(c.notebook, c.grade_id): c for c in entry.cells} if entry is not None else {}
     tests = []
     for notebook in sorted(row.notebooks):
         path = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
-        tests += [{k: v for k, v in t.items() if k != "manual"}
-                  for t in _test_results(path, notebook)]
+        for test in _test_results(path, notebook):
+            grade_id = test["name"].split(": ", 1)[1]
+            test = _with_gradebook(test, cells.get((notebook, grade_id)))
+            tests.append({k: v for k, v in test.items() if k != "manual"})
     errors = [f"{name}: {outcome}" for name, outcome in row.errors]
+    output = "; ".join(errors) if errors else "graded"
+    if entry is not None:
+        notes = []
+        if entry.pending:
+            notes.append(f"{len(entry.pending)} written answer(s) pending, "
+                         f"{sum(c.max_score for c in entry.pending):g} points")
+        if entry.late_text():
+            notes.append(entry.late_text())
+        output = "; ".join([output, *notes])
     result = {
-        "score": row.score,
+        "score": entry.final if entry is not None else row.score,
         "max_score": row.max_score,
         "execution_time": round(sum(nb.seconds for nb in row.notebooks.values()), 2),
-        "output": "; ".join(errors) if errors else "graded",
+        "output": output,
         "tests": tests,
     }
     return result

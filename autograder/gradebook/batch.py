@@ -147,6 +147,27 @@ def _recollect(work: Path, student: str, assignment: str,
     return sub
 
 
+STAND_IN_KEY = "autograder_stand_in"  # notebook metadata: the release, put in for a named error
+
+
+def stand_in_notebook(root: Path, result: NotebookResult) -> str | None:
+    """For a notebook that could not be graded (a named error), the released notebook with the
+    error said at the top, written as its autograded copy: formgrader then lists the
+    submission and a grader can open it and give points by hand. None without a release."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    release = Path(root) / "course" / result.assignment / f"{result.notebook}.ipynb"
+    if not release.is_file():
+        return None
+    nb = nbformat.read(release, as_version=4)
+    nb.metadata[STAND_IN_KEY] = str(result.outcome)
+    nb.cells.insert(0, new_markdown_cell(
+        f"**Not graded automatically: {result.outcome}.** This is the released notebook, put "
+        "here so the submission can be graded by hand; every test scores 0."))
+    return nbformat.writes(nb)
+
+
 def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
     """Grade every submission under `source`; return the record of each one graded now.
 
@@ -239,6 +260,9 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
              digests: dict | None = None) -> list[SubmissionRecord]:
     from tqdm import tqdm
 
+    from autograder.course import course_settings
+
+    settings = course_settings(options.root)
     pending = {sub.key: len(sub.notebooks) for sub in todo}
     by_key = {sub.key: sub for sub in todo}
     results: dict[tuple[str, str], list[NotebookResult]] = {k: [] for k in pending}
@@ -251,6 +275,8 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
 
     def finish(result: NotebookResult) -> None:
         key = (result.student, result.assignment)
+        if result.notebook_json is None:
+            result.notebook_json = stand_in_notebook(options.root, result)
         results[key].append(result)
         bar.update(1)
         if len(results[key]) == pending[key]:
@@ -259,7 +285,8 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                 db_url, sub.student, sub.assignment, (digests or {}).get(key) or sub.digest(),
                 sorted(results[key], key=lambda r: r.notebook),
                 work / "autograded" / sub.student / sub.assignment, sub.folder,
-                basis=sub.masters_digest, kept=(kept or {}).get(key))
+                basis=sub.masters_digest, kept=(kept or {}).get(key),
+                late=(settings.late, settings.extensions.get(key)))
             summaries.append(summary)
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from sqlalchemy import text
 
-from autograder.course import load_config
+from autograder.course import course_settings, load_config
 from autograder.gradebook.record import ensure_ledger
 
 MASTERS = "autograder_masters"
@@ -47,6 +47,12 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
                         f"nbgrader could not load the masters of {assignment} from "
                         f"{root / 'solutions' / assignment} into the gradebook:\n"
                         f"{result.get('log') or result.get('error')}")
+    settings = course_settings(root)
+    with Gradebook(db_url) as gb:  # due dates from course.toml, always current
+        for assignment in assignments:
+            gb.update_or_create_assignment(assignment, duedate=settings.due_for(assignment))
+        gb.db.commit()
+    if todo:
         with Gradebook(db_url) as gb:
             for assignment in todo:
                 gb.db.execute(text(f"DELETE FROM {MASTERS} WHERE assignment = :a"),

@@ -146,18 +146,20 @@ def ledger_rows(db_url: str) -> list[SubmissionRecord]:
 def record_submission(db_url: str, student: str, assignment: str, digest: str,
                       results: list[NotebookResult], autograded: Path,
                       submitted: Path | None = None, basis: str = "",
-                      kept: dict[str, NotebookRecord] | None = None) -> SubmissionRecord:
+                      kept: dict[str, NotebookRecord] | None = None,
+                      late: tuple | None = None) -> SubmissionRecord:
     """Write the autograded notebooks, then grades + ledger row in one transaction.
 
     `submitted`: the collected folder, whose `timestamp.txt` and `submission_secret.txt` go
     beside the autograded notebooks (nbgrader's generate_feedback carries them to the
     feedback folder, where release_feedback reads them). `basis`: what the grade was decided
-    against. `kept`: notebooks not regraded this time (`grade --notebook`), as recorded."""
+    against. `kept`: notebooks not regraded this time (`grade --notebook`), as recorded.
+    `late`: (LatePolicy, the student's extension) for nbgrader's late penalties."""
     with warnings.catch_warnings():
         # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings (harmless)
         warnings.simplefilter("ignore", SAWarning)
         return _record(db_url, student, assignment, digest, results, autograded, submitted,
-                       basis, kept or {})
+                       basis, kept or {}, late)
 
 
 def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: str) -> None:
@@ -180,7 +182,8 @@ def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: st
 def _record(db_url: str, student: str, assignment: str, digest: str,
             results: list[NotebookResult], autograded: Path,
             submitted: Path | None = None, basis: str = "",
-            kept: dict[str, NotebookRecord] | None = None) -> SubmissionRecord:
+            kept: dict[str, NotebookRecord] | None = None,
+            late: tuple | None = None) -> SubmissionRecord:
     kept = {k: v for k, v in (kept or {}).items() if k not in {r.notebook for r in results}}
     autograded.mkdir(parents=True, exist_ok=True)
     for result in results:
@@ -194,13 +197,14 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
         stamp = submitted / "timestamp.txt" if submitted is not None else None
+        fields = {}
         if stamp is not None and stamp.is_file():  # nbgrader computes lateness from it
             from nbgrader.utils import parse_utc
 
-            submission = gb.update_or_create_submission(
-                assignment, student, timestamp=parse_utc(stamp.read_text().strip()))
-        else:
-            submission = gb.update_or_create_submission(assignment, student)
+            fields["timestamp"] = parse_utc(stamp.read_text().strip())
+        if late is not None and late[1]:
+            fields["extension"] = late[1]
+        submission = gb.update_or_create_submission(assignment, student, **fields)
         for result in results:
             notebook = next(n for n in submission.notebooks if n.name == result.notebook)
             for grade in notebook.grades:
@@ -210,6 +214,18 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             for comment in notebook.comments:
                 comment.auto_comment = ("No response." if comment.name in result.no_response
                                         else None)
+        gb.db.flush()
+        seconds_late = float(submission.total_seconds_late or 0) if fields else 0.0
+        for notebook in submission.notebooks:  # what nbgrader's AssignLatePenalties does
+            notebook.late_submission_penalty = None
+            if late is not None and seconds_late > 0:
+                from autograder.gradebook.late import penalty_for
+
+                policy = late[0]
+                score = sum(float(g.score or 0) for g in notebook.grades)
+                notebook.late_submission_penalty = penalty_for(
+                    score, seconds_late, policy.per_day, policy.max_fraction,
+                    policy.grace_minutes) or None
         max_scores = {notebook.name: float(notebook.max_score)
                       for notebook in submission.notebooks}
         notebooks = {r.notebook: NotebookRecord(
