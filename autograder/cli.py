@@ -85,7 +85,26 @@ def _export(args: argparse.Namespace) -> int:
 
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
-    print(f"wrote grades.csv, junit.xml and {len(written) - 2} results.json under {target}")
+    print(f"wrote grades.csv, canvas.csv, junit.xml and {len(written) - 3} results.json under "
+          f"{target}")
+    return 0
+
+
+def _student(args: argparse.Namespace) -> int:
+    from autograder.gradebook.students import StudentError, remove_student, rename_student
+
+    try:
+        if args.action == "remove":
+            remove_student(_db_url(args), args.work, args.student)
+            print(f"removed {args.student}: gradebook, ledger and work folders")
+        elif not args.new:
+            raise StudentError("rename needs the new id: autograder student rename OLD NEW")
+        else:
+            rename_student(_db_url(args), args.work, args.student, args.new)
+            print(f"renamed {args.student} to {args.new}: gradebook, ledger and work folders")
+    except StudentError as exc:
+        print(f"autograder student: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -319,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the exports (default: WORK/export)")
     _add_course_options(export)
     export.set_defaults(run=_export)
+
+    student = commands.add_parser(
+        "student", help="remove or rename a student everywhere (gradebook, ledger, work folder)")
+    student.add_argument("action", choices=["remove", "rename"])
+    student.add_argument("student", help="the student's id")
+    student.add_argument("new", nargs="?", help="the new id (rename)")
+    _add_course_options(student)
+    student.set_defaults(run=_student)
 
     demo = commands.add_parser("demo", help="grade the bundled example class into output/demo/")
     demo.add_argument("--workers", type=int, default=None,
