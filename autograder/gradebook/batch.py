@@ -28,6 +28,7 @@ from autograder.gradebook.masters import (
     known_cell_ids,
     loaded_masters,
     prepare_gradebook,
+    stale_releases,
 )
 from autograder.gradebook.record import (
     SubmissionRecord,
@@ -182,6 +183,11 @@ def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
     if not assignments:
         raise RuntimeError(f"no assignments to grade: {root / 'solutions'} has no */*.ipynb")
     db_url = prepare_gradebook(root, work, assignments)
+    for assignment in stale_releases(root, db_url, assignments):
+        print(f"warning: course/{assignment} is stale: it is not what solutions/{assignment} "
+              "releases now, so students may be working from an older release; run `make "
+              "release` (autograder release) and hand it out. Grading uses the current masters.",
+              file=sys.stderr)
     catalogue_ = catalogue(db_url, assignments)
     if options.notebooks:
         unknown = [n for n in options.notebooks
