@@ -90,6 +90,13 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from autograder.exports.report import write_report
+
+    print(f"wrote {write_report(args.root, args.work, args.output or args.work / 'report.html')}")
+    return 0
+
+
 def _student(args: argparse.Namespace) -> int:
     from autograder.gradebook.students import StudentError, remove_student, rename_student
 
@@ -338,6 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the exports (default: WORK/export)")
     _add_course_options(export)
     export.set_defaults(run=_export)
+
+    report = commands.add_parser(
+        "report", help="one HTML page of class statistics with plots (WORK/report.html)")
+    report.add_argument("--output", type=Path, default=None,
+                        help="the page to write (default: WORK/report.html)")
+    _add_course_options(report)
+    report.set_defaults(run=_report)
 
     student = commands.add_parser(
         "student", help="remove or rename a student everywhere (gradebook, ledger, work folder)")

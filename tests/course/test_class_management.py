@@ -47,3 +47,19 @@ def test_remove_and_rename_reach_gradebook_ledger_folders_and_exports(tmp_path):
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
     assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
     assert {r[3]: r[5] for r in canvas[2:]} == {"cy": "3", "robert": "4"}
+
+
+def test_report_is_one_html_page_with_plots(tmp_path):
+    root = written_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    write_submission(subs, "ada", fill(root))
+    write_submission(subs, "bob", fill(root, square="def square(x):\n    return 2 * x\n"))
+    (subs / "ada" / ASSIGNMENT / "timestamp.txt").write_text("2026-03-02 12:00:00.000000 UTC")
+    run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
+    run("report", "--root", str(root))
+    page = (root / "work" / "report.html").read_text()
+    for heading in ("Score distribution per assignment", "Mean score per exercise",
+                    "Failures per test", "Named errors", "Late submissions (1)"):
+        assert heading in page
+    assert page.count("data:image/png;base64,") == 4  # one histogram (one assignment), 3 bars
+    assert "ada — 01-derivatives: late by 24.0 h" in page
