@@ -92,10 +92,21 @@ def render(manifest: list[dict]) -> str:
     return json.dumps(manifest, indent=1) + "\n"
 
 
-def main() -> int:
-    MANIFEST.write_text(render(build_manifest()))
-    print(f"wrote {MANIFEST.relative_to(REPO_ROOT)}")
-    return 0
+def manifest_path(root: Path) -> Path:
+    """Where a course's manifest lives: the kit's own beside it, another's at its root."""
+    return MANIFEST if Path(root).resolve() == REPO_ROOT else Path(root) / "exercises.json"
+
+
+def write_manifest(root: Path = REPO_ROOT, output: Path | None = None) -> Path:
+    path = output or manifest_path(root)
+    path.write_text(render(build_manifest(root)))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import main as cli
+
+    return cli(["manifest", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

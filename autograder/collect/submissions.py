@@ -8,9 +8,13 @@ The layouts are listed in `autograder.collect.layouts`; zip files are opened by
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.collect.archives import unzip
@@ -29,6 +33,7 @@ class Submission:
     notebooks: dict[str, Path | None] = field(default_factory=dict)  # notebook id -> file
     problems: dict[str, Outcome] = field(default_factory=dict)  # notebook id -> named error
     masters_digest: str = ""  # the masters it is graded against
+    submitted_at: str | None = None  # nbgrader's timestamp text (UTC), when the layout has one
 
     @property
     def key(self) -> tuple[str, str]:
@@ -42,6 +47,8 @@ class Submission:
             h.update(name.encode())
             h.update(path.read_bytes() if path is not None and path.exists() else b"-")
             h.update(str(self.problems.get(name, "")).encode())
+        if self.submitted_at:
+            h.update(self.submitted_at.encode())
         return h.hexdigest()
 
 
@@ -101,8 +108,10 @@ def collect(source: Path, submitted: Path, catalogue: dict[str, list[str]]) -> l
     submissions = []
     for student, tree in trees.items():
         placed = place(tree, catalogue)
+        entry = folder / (f"{student}.zip" if layout == "zip" else student)
         for assignment, files in sorted(placed.items()):
-            submissions.append(_copy(student, assignment, files, submitted, catalogue))
+            when = submission_time(layout, entry, tree / assignment)
+            submissions.append(_copy(student, assignment, files, submitted, catalogue, when))
     shutil.rmtree(staging, ignore_errors=True)
     return sorted(submissions, key=lambda s: s.key)
 
@@ -120,7 +129,8 @@ def _collect_exchange(inbound: Path, submitted: Path,
                   f"nbgrader's exchange; grading the latest ({record.timestamp}), "
                   f"{skipped} older cop{'y' if skipped == 1 else 'ies'} skipped", file=sys.stderr)
         files = place(record.path, catalogue, record.assignment)[record.assignment]
-        submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue))
+        submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue,
+                                 record.timestamp, carried=record.path))
     return submissions  # sorted by student and assignment already
 
 
@@ -159,12 +169,59 @@ def place(tree: Path, catalogue: dict[str, list[str]],
     return placed
 
 
+# --- submission times ------------------------------------------------------------------------
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange.timestamp_format
+CARRIED = ("submission_secret.txt",)  # nbgrader's exchange files release_feedback reads
+
+
+def format_timestamp(when: datetime) -> str:
+    """nbgrader's timestamp text for an aware or naive-UTC datetime."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
+
+
+def submission_time(layout: str, entry: Path, assignment_tree: Path) -> str | None:
+    """When a submission was handed in, as the layout records it, or None.
+
+    nbgrader's folders: a `timestamp.txt` beside the notebooks; a zip: the newest notebook
+    entry's time (zip times carry no zone: read as UTC), else the zip file's mtime; a clone:
+    its last commit's committer time."""
+    try:
+        if layout == "nbgrader":
+            stamp = assignment_tree / "timestamp.txt"
+            return stamp.read_text().strip() or None if stamp.is_file() else None
+        if layout == "zip":
+            with zipfile.ZipFile(entry) as zf:
+                times = [datetime(*info.date_time) for info in zf.infolist()
+                         if info.filename.endswith(".ipynb")]
+            if times:
+                return format_timestamp(max(times))
+            return format_timestamp(datetime.fromtimestamp(entry.stat().st_mtime, timezone.utc))
+        if layout == "clones":
+            env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(entry.parent.resolve()))
+            done = subprocess.run(["git", "-C", str(entry), "log", "-1", "--format=%ct"],
+                                  capture_output=True, text=True, timeout=30, env=env)
+            if done.returncode == 0 and done.stdout.strip():
+                return format_timestamp(datetime.fromtimestamp(int(done.stdout.strip()),
+                                                               timezone.utc))
+    except (OSError, ValueError, zipfile.BadZipFile, subprocess.SubprocessError):
+        return None
+    return None
+
+
 def _copy(student: str, assignment: str, files: dict[str, tuple], submitted: Path,
-          catalogue: dict[str, list[str]]) -> Submission:
+          catalogue: dict[str, list[str]], submitted_at: str | None = None,
+          carried: Path | None = None) -> Submission:
     dest = submitted / student / assignment
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    sub = Submission(student, assignment, dest)
+    sub = Submission(student, assignment, dest, submitted_at=submitted_at)
+    if submitted_at:  # nbgrader's record of the time (autograde's, generate/release_feedback's)
+        (dest / "timestamp.txt").write_text(submitted_at)
+    for name in CARRIED:
+        if carried is not None and (carried / name).is_file():
+            shutil.copyfile(carried / name, dest / name)
     wrong = [e for _, e in files.values() if e and e.kind is WRONG_ASSIGNMENT]
     for notebook in catalogue[assignment]:
         path, error = files.get(notebook, (None, None))

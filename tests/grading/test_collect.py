@@ -172,7 +172,12 @@ def test_exchange_inbound_from_nbgrader_submit_takes_each_students_latest(exchan
         assert _marker(subs[("bob", "01-derivatives")]) == "only"
         assert all(s.problems == {} for s in subs.values())
         copied = tmp_path / "work/submitted/ada/01-derivatives"
-        assert sorted(p.name for p in copied.iterdir()) == ["derivatives.ipynb"]
+        # nbgrader's timestamp.txt and submission_secret.txt come along (release_feedback
+        # and fetch_feedback need them); the time is the exchange's
+        assert sorted(p.name for p in copied.iterdir()) == [
+            "derivatives.ipynb", "submission_secret.txt", "timestamp.txt"]
+        assert (copied / "timestamp.txt").read_text() == subs[("ada", "01-derivatives")
+                                                              ].submitted_at
         log = capsys.readouterr().err
         assert "ada/01-derivatives: submitted 2 times" in log and "1 older copy skipped" in log
         assert "bob" not in log
