@@ -81,6 +81,11 @@ class SandboxedExecute(Execute):
             if self._sandbox_km is not None:
                 self._sandbox_km.remove_runtime()
 
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        self.km.seal_runtime()  # before any student code runs
+        return kc
+
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()
         return max(1, int(min(self.cell_timeout, left)))
