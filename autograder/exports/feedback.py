@@ -45,6 +45,17 @@ class ShowVerdictsOnly(NbGraderPreprocessor):
         return cell, resources
 
 
+class ClearHiddenTestsInTestCells(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests on the masters' test cells only: a student's own cell that
+    holds the text `BEGIN HIDDEN TESTS` (without its END) is theirs, not a hidden test, and
+    must not make the page fail."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (utils.is_grade(cell) and not utils.is_solution(cell)):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+
 def passed_output(cell) -> str:
     """What a passing test cell's visible part printed (the replay's own ✓ lines)."""
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
@@ -68,20 +79,26 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     config = load_config(root, work)
     target = target or work / "feedback"
     exporter = HTMLExporter(config=config)
-    steps = [ShowVerdictsOnly(config=config), ClearHiddenTests(config=config)]
+    steps = [ShowVerdictsOnly(config=config), ClearHiddenTestsInTestCells(config=config)]
     written = []
     for row in ledger_rows(config.CourseDirectory.db_url):
         for notebook in sorted(row.notebooks):
             source = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
-            if source.exists():
-                nb = nbformat.read(source, as_version=4)
-            else:
-                nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
-            resources: dict = {}
-            for step in steps:
-                nb, resources = step.preprocess(nb, resources)
-            nb.cells.insert(0, _summary_cell(row, notebook))
-            html, _ = exporter.from_notebook_node(nb)
+            try:  # one notebook's page failing must not stop the class's feedback
+                if source.exists():
+                    nb = nbformat.read(source, as_version=4)
+                else:
+                    nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
+                resources: dict = {}
+                for step in steps:
+                    nb, resources = step.preprocess(nb, resources)
+                nb.cells.insert(0, _summary_cell(row, notebook))
+                html, _ = exporter.from_notebook_node(nb)
+            except Exception as exc:
+                nb = nbformat.v4.new_notebook(cells=[_summary_cell(row, notebook), new_markdown_cell(
+                    f"The detailed page could not be built ({type(exc).__name__}); ask your "
+                    "instructor.")])
+                html, _ = exporter.from_notebook_node(nb)
             out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(html, encoding="utf-8")

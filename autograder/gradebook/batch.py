@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,12 @@ from autograder.gradebook.masters import (
 )
 from autograder.gradebook.record import SubmissionRecord, record_submission, recorded
 from autograder.grading.options import Grader
-from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
+from autograder.grading.pipeline import (
+    NotebookResult,
+    NotebookTask,
+    failed_result,
+    grade_notebook,
+)
 from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
 
 
@@ -95,6 +101,10 @@ def _run(task: NotebookTask) -> NotebookResult:
     return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
 
 
+def _task_of(result: NotebookResult) -> NotebookTask:
+    return NotebookTask(result.student, result.assignment, result.notebook, None, None, [], "")
+
+
 def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
     """Grade every submission under `source`; return the record of each one graded now."""
     root, work = Path(options.root), Path(options.work)
@@ -144,10 +154,16 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
         bar.update(1)
         if len(results[key]) == pending[key]:
             sub = by_key[key]
-            summary = record_submission(
-                db_url, sub.student, sub.assignment, sub.digest(),
-                sorted(results[key], key=lambda r: r.notebook),
-                work / "autograded" / sub.student / sub.assignment)
+            ordered = sorted(results[key], key=lambda r: r.notebook)
+            try:
+                summary = record_submission(
+                    db_url, sub.student, sub.assignment, sub.digest(), ordered,
+                    work / "autograded" / sub.student / sub.assignment)
+            except Exception as exc:  # this submission's record only: the batch goes on
+                failed = [failed_result(_task_of(r), "while recording", exc) for r in ordered]
+                summary = record_submission(
+                    db_url, sub.student, sub.assignment, sub.digest(), failed,
+                    work / "autograded" / sub.student / sub.assignment)
             summaries.append(summary)
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 
@@ -156,8 +172,11 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
     slow = [t for t in tasks if not (t.path is None or t.problem)]
     for task in quick:
         finish(grade_notebook(task, None, sandbox))
-    if slow:
+    for attempt in range(2):  # a worker that dies breaks the pool: the rest get a fresh one
+        if not slow:
+            break
         context = multiprocessing.get_context("fork")
+        broken = []
         with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
                                  initializer=_init_worker,
                                  initargs=(config, sandbox)) as pool:
@@ -165,7 +184,17 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    futures.pop(future)
-                    finish(future.result())
+                    task = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        if attempt == 0:
+                            broken.append(task)
+                            continue
+                        result = failed_result(task, "in its worker process", exc)
+                    except Exception as exc:
+                        result = failed_result(task, "in its worker process", exc)
+                    finish(result)
+        slow = broken
     bar.close()
     return sorted(summaries, key=lambda s: s.key)

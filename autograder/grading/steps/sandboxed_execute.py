@@ -150,6 +150,7 @@ class SandboxedExecute(Execute):
             info["failure"] = MEMORY
 
     def output(self, outs, msg, display_id, cell_index):
+        _normalise(msg.get("content"))
         size = len(str(msg.get("content", "")))
         if RECORD_MIME in (msg.get("content", {}).get("data") or {}):
             # the checks' records have a budget of their own, so a chatty notebook cannot
@@ -166,3 +167,23 @@ class SandboxedExecute(Execute):
             return None
         self._budget -= size
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _normalise(content) -> None:
+    """A kernel's output message as the notebook format has it: text and MIME data as strings
+    (the kernel is the student's and may send a list, a number or a dict where text belongs;
+    the grader's steps then read a string)."""
+    if not isinstance(content, dict):
+        return
+    if "text" in content and not isinstance(content["text"], str):
+        text = content["text"]
+        content["text"] = ("".join(str(t) for t in text) if isinstance(text, list)
+                           else str(text))
+    data = content.get("data")
+    if isinstance(data, dict):
+        for mime, value in list(data.items()):
+            if not isinstance(mime, str):
+                data.pop(mime)
+            elif not isinstance(value, str) and not mime.endswith("json"):
+                data[mime] = ("".join(str(v) for v in value) if isinstance(value, list)
+                              else str(value))
