@@ -23,6 +23,10 @@ def grade_table(rows: list[SubmissionRecord]) -> str:
     graded = sum(1 for r in rows if r.outcome.graded)
     out.append(f"{len(rows)} submission(s): {graded} graded cleanly, "
                f"{len(rows) - graded} with a named error")
+    isolation = sorted({nb.isolation for r in rows for nb in r.notebooks.values()
+                        if nb.isolation})
+    if isolation:
+        out.append("kernels isolated by: " + " | ".join(isolation))
     if details:
         out += ["", "Errors:", *details]
     return "\n".join(out)

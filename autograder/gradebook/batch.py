@@ -37,7 +37,13 @@ from autograder.grading.pipeline import (
     failed_result,
     grade_notebook,
 )
-from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
+from autograder.sandbox.policy import (
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    default_hidden,
+    protect,
+)
 
 
 @dataclass
@@ -71,9 +77,10 @@ def make_sandbox(options: BatchOptions) -> Sandbox:
                 "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
                 "student code cannot be isolated; install bubblewrap (make system-deps) or run "
                 "without --require-sandbox to grade with resource limits only.")
-        print("warning: bwrap is not available; student code runs WITHOUT isolation (no network "
-              "or filesystem sandbox), with CPU, memory, file-size and time limits only.",
-              file=sys.stderr)
+        if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
+            protect([Path(options.root) / "solutions", Path(options.work)])
+        print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
+              f"network sandbox ({sandbox.isolation}).", file=sys.stderr)
     return sandbox
 
 

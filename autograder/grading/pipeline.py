@@ -62,6 +62,7 @@ class NotebookResult:
     notebook_json: str | None = None  # the autograded notebook
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
 
     @property
     def score(self) -> float:
@@ -127,6 +128,7 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
     phase[0] = "executing"
+    result.isolation = sandbox.isolation
     nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
     result.timings.update(resources["autograder"].get("timings", {}))
     executed = time.monotonic()

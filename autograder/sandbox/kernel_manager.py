@@ -13,7 +13,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
-from autograder.sandbox.runtime import hand_to, remove_tree, seal
+from autograder.sandbox.runtime import hand_to, kill_uid, remove_tree, seal
 from autograder.sandbox.warm_kernels import zygote_for
 
 
@@ -118,4 +118,6 @@ class SandboxedKernelManager(AsyncKernelManager):
     def remove_runtime(self) -> None:
         if self.zygote is not None:
             self.zygote.clean()
+        elif not self.sandbox.isolated:  # no PID namespace: whatever the notebook started
+            kill_uid(self.kernel_uid)
         remove_tree(self.runtime_dir)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
+import time
 from pathlib import Path
 
 
@@ -57,3 +59,30 @@ def remove_tree(path: Path) -> None:
         raise RuntimeError("refusing to remove a kernel folder on a platform where rmtree "
                            "could follow a planted link")
     shutil.rmtree(path, ignore_errors=True)
+
+
+def kill_uid(uid: int | None, seconds: float = 5.0) -> int:
+    """Kill every process of `uid` (a worker's own kernel uid: nothing else runs as it), as
+    the no-bwrap path must after each notebook (no PID namespace takes them along). Returns how
+    many were left (0 unless they could not be killed in `seconds`)."""
+    if uid is None:
+        return 0
+    deadline = time.monotonic() + seconds
+    while True:
+        left = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    left.append(int(entry))
+            except OSError:
+                continue
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if not left or time.monotonic() > deadline:
+            return len(left)
+        time.sleep(0.01)
