@@ -19,6 +19,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.course import load_config
 from autograder.gradebook.record import SubmissionRecord, ledger_rows
+from autograder.grading.inert_html import inert_html
 from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
 from autograder.grading.verify import PASSED
 
@@ -79,7 +80,8 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     config = load_config(root, work)
     target = target or work / "feedback"
     exporter = HTMLExporter(config=config)
-    steps = [ShowVerdictsOnly(config=config), ClearHiddenTestsInTestCells(config=config)]
+    steps = [ShowVerdictsOnly(config=config), ClearHiddenTestsInTestCells(config=config),
+             inert_html()]  # the student's markdown, sanitised
     written = []
     for row in ledger_rows(config.CourseDirectory.db_url):
         for notebook in sorted(row.notebooks):

@@ -24,6 +24,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from traitlets.config import Config
 
+from autograder.grading.inert_html import make_inert
 from autograder.grading.load import load_notebook
 from autograder.grading.options import Grader
 from autograder.grading.outcome import (
@@ -150,7 +151,7 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
                 "checksum") == utils.compute_checksum(cell):
             result.no_response.append(cell.metadata.nbgrader["grade_id"])
     phase[0] = "writing the autograded notebook"
-    result.notebook_json = nbformat.writes(nb)
+    result.notebook_json = nbformat.writes(make_inert(nb))  # an instructor opens it
     result.seconds = time.monotonic() - start
     result.timings["verify + score"] = time.monotonic() - executed
     return result

@@ -5,6 +5,7 @@ the whole class. Checked as a batch (two workers, sandbox on where bwrap works).
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -38,7 +39,16 @@ PARTIAL_CREDIT = SEND + ("def boom(result):\n"
                          "ip.events.register('post_run_cell', boom)\n")
 
 
+EVIL = ('<script>alert("x1")</script><img src=x onerror="alert(\'x2\')">'
+        '<a href="javascript:alert(\'x3\')">click</a>')
+HTML_OUTPUTS = ("from IPython.display import HTML, Javascript, display\n"
+                f"display(HTML({EVIL!r}))\n"
+                "display(Javascript('alert(\"x4\")'))\n")
+
+
 def _corpus(root: Path) -> dict:
+    html = fill(root, square=HTML_OUTPUTS + SQUARE)
+    html.cells.insert(1, new_markdown_cell("my notes " + EVIL))
     surrogate = fill(root)
     surrogate.cells.insert(1, new_markdown_cell("lone surrogate: \ud800 here"))
     hidden_marker = fill(root, square="### BEGIN HIDDEN TESTS\n" + SQUARE)
@@ -56,6 +66,7 @@ def _corpus(root: Path) -> dict:
         "hidden-marker": (hidden_marker, FULL_MARKS, "graded", ""),
         "many-cells": (many, 0.0, "too large", "cells"),
         "nbformat-3": (nbformat.writes(v3, version=3), FULL_MARKS, "graded", ""),
+        "html-injection": (html, FULL_MARKS, "graded", ""),
     }
 
 
@@ -79,7 +90,7 @@ def graded(tmp_path_factory):
 
 
 STUDENTS = ["perfect", "list-text", "surrogate", "deep-json", "partial-credit",
-            "hidden-marker", "many-cells", "nbformat-3"]
+            "hidden-marker", "many-cells", "nbformat-3", "html-injection"]
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -100,3 +111,62 @@ def test_feedback_is_written_for_everyone(graded):
     assert pages == set(STUDENTS)
     page = next(p for p in graded["feedback"] if p.parts[-3] == "hidden-marker").read_text()
     assert "check_values(square, np.square, [(-1.5,)" not in page  # no hidden test source
+
+
+class _LiveMarkup(HTMLParser):
+    """Collects what of a page would run in a browser: script bodies that hold the injected
+    alerts, event-handler attributes, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on") and "alert" in (value or ""):
+                self.live.append(f"<{tag} {name}>")
+            if "javascript:" in (value or "").replace(" ", "").lower():
+                self.live.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "alert(" in data:
+            self.live.append(f"<script>{data[:60]}")
+
+
+def _live_html(page: str) -> list[str]:
+    parser = _LiveMarkup()
+    parser.feed(page)
+    return parser.live
+
+
+def _rendered(nb: dict) -> list[str]:
+    """The HTML an instructor's notebook view renders: HTML/JS outputs and markdown cells."""
+    out = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] in ("markdown", "raw"):
+            out.append("".join(cell["source"]))
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/javascript" in data or "text/javascript" in data:
+                out.append("<script>alert(javascript output)</script>")
+            out.append("".join(data.get("text/html", "")))
+            out.append("".join(data.get("text/markdown", "")))
+    return out
+
+
+def test_student_html_is_inert_in_the_autograded_notebook_and_the_feedback(graded):
+    work = graded["work"]
+    nb = json.loads((work / "autograded" / "html-injection" / ASSIGNMENT /
+                     f"{NOTEBOOK}.ipynb").read_text())
+    rendered = _rendered(nb)
+    assert [_live_html(h) for h in rendered if _live_html(h)] == []
+    assert any("click" in h for h in rendered)  # the text is kept, the markup made inert
+    page = next(p for p in graded["feedback"] if p.parts[-3] == "html-injection").read_text()
+    assert _live_html(page) == []
+    assert "my notes" in page
+    assert graded["rows"]["html-injection"].score == FULL_MARKS
