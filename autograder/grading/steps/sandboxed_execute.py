@@ -8,6 +8,7 @@ import time
 from coursekit.core import RECORD_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
@@ -85,6 +86,9 @@ class SandboxedExecute(Execute):
         kc = await super().async_start_new_kernel_client()
         self.km.seal_runtime()  # before any student code runs
         return kc
+
+    # nbclient binds its sync wrapper to its own coroutine: bind it to this one
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()
