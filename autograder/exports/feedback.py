@@ -97,9 +97,9 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
                 nb.cells.insert(0, _summary_cell(row, notebook))
                 html, _ = exporter.from_notebook_node(nb)
             except Exception as exc:
-                nb = nbformat.v4.new_notebook(cells=[_summary_cell(row, notebook), new_markdown_cell(
-                    f"The detailed page could not be built ({type(exc).__name__}); ask your "
-                    "instructor.")])
+                note = new_markdown_cell(f"The detailed page could not be built "
+                                         f"({type(exc).__name__}); ask your instructor.")
+                nb = nbformat.v4.new_notebook(cells=[_summary_cell(row, notebook), note])
                 html, _ = exporter.from_notebook_node(nb)
             out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ Graded as a batch, classic kernels and warm (zygote) kernels both."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
