@@ -56,10 +56,12 @@ class NotebookRecord:
 
     def to_json(self) -> dict:
         """The ledger's (and results.json's `extra_data`) shape of a notebook."""
-        return {"score": self.score, "max_score": self.max_score,
+        data = {"score": self.score, "max_score": self.max_score,
                 "error": None if self.outcome.graded else str(self.outcome),
-                "seconds": self.seconds, "timings": dict(self.timings),
-                "isolation": self.isolation}
+                "seconds": self.seconds, "timings": dict(self.timings)}
+        if self.isolation:  # only where a kernel ran (older ledgers read back unchanged)
+            data["isolation"] = self.isolation
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> NotebookRecord:

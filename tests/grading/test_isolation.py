@@ -9,6 +9,7 @@ the processes afterwards.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -78,6 +79,12 @@ print("FORKED", len(children), "REFUSED", refused)
 """ + SQUARE
 
 
+def kernel_uids(rows) -> set[int]:
+    """The kernel uids a batch's notebooks ran as (from each notebook's recorded isolation)."""
+    return {int(m) for r in rows for nb in r.notebooks.values()
+            for m in re.findall(r"uid (\d+)", nb.isolation)}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("course"))
@@ -116,8 +123,8 @@ def graded(tmp_path_factory):
             shutil.rmtree(copy, ignore_errors=True)
     left = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
     return {"rows": {r.key[0]: r for r in rows}, "work": work, "accepted": accepted,
-            "copies": copies, "kernel_processes": [u for u in left
-                                                   if int(u) >= KERNEL_UID_BASE]}
+            "copies": copies, "uids": kernel_uids(rows),
+            "kernel_processes": [u for u in left if int(u) in kernel_uids(rows)]}
 
 
 def _printed(graded, student) -> str:
@@ -161,4 +168,4 @@ def test_a_fork_storm_is_bounded_and_costs_only_its_notebook(graded):
     assert "REFUSED BlockingIOError" in printed and forked < 64, printed
     assert graded["rows"]["fork-storm"].score == FULL_MARKS  # its own code still graded
     assert graded["rows"]["perfect"].score == FULL_MARKS
-    assert graded["kernel_processes"] == []  # nothing of any kernel is left running
+    assert graded["uids"] and graded["kernel_processes"] == []  # no kernel left running
