@@ -9,6 +9,7 @@ the processes afterwards.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -94,8 +95,9 @@ def graded(tmp_path_factory):
     copies = [Path(f"/opt/masters-{tag}"), Path(f"/root/masters-{tag}")]
     for copy in copies:
         shutil.copytree(root / "solutions", copy)
-    sock_dir = tmp_path_factory.mktemp("host-service")
-    sock = sock_dir / "service.sock"
+    # a host service's socket where services keep them (/run; /tmp was a tmpfs already)
+    sock = Path(f"/run/autograder-test-{tag}.sock") if os.access("/run", os.W_OK) else \
+        tmp_path_factory.mktemp("host-service") / "service.sock"
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(sock))
     listener.listen(5)
@@ -119,6 +121,7 @@ def graded(tmp_path_factory):
     finally:
         mp.undo()
         listener.close()
+        sock.unlink(missing_ok=True)
         for copy in copies:
             shutil.rmtree(copy, ignore_errors=True)
     left = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
