@@ -60,5 +60,5 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.exports.feedback_steps.ShowVerdictsOnly",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.exports.feedback_steps.ClearHiddenTestsInTestCells",
 ]

@@ -14,16 +14,18 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_markdown_cell
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import GetGrades
 
 from autograder.course import load_config
 from autograder.exports.feedback_steps import (  # noqa: F401
+    ClearHiddenTestsInTestCells,
     ShowGradebookNotes,
     ShowVerdictsOnly,
     passed_output,
 )
 from autograder.gradebook.record import SubmissionRecord, ledger_rows
 from autograder.gradebook.view import gradebook_entries
+from autograder.grading.inert_html import inert_html
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 STAND_IN_KEY = "autograder_stand_in"  # = autograder.gradebook.batch.STAND_IN_KEY
@@ -62,22 +64,30 @@ def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Pat
     target = target or work / "feedback"
     exporter = HTMLExporter(config=config)
     steps = [GetGrades(config=config), ShowVerdictsOnly(config=config),
-             ShowGradebookNotes(config=config), ClearHiddenTests(config=config)]
+             ShowGradebookNotes(config=config), ClearHiddenTestsInTestCells(config=config),
+             inert_html()]  # the student's markdown, sanitised
     entries = gradebook_entries(db_url)
     written = []
     for row in ledger_rows(db_url):
         for notebook in sorted(row.notebooks):
             source = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
-            nb = nbformat.read(source, as_version=4) if source.exists() else None
-            ran = nb is not None and STAND_IN_KEY not in nb.metadata
-            if not ran:
-                nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
-            resources: dict = {"nbgrader": {"notebook": notebook, "assignment": row.assignment,
-                                            "student": row.student, "db_url": db_url}}
-            for step in steps if ran else steps[1:]:
-                nb, resources = step.preprocess(nb, resources)
-            nb.cells.insert(0, _summary_cell(row, notebook, entries.get(row.key)))
-            html, _ = exporter.from_notebook_node(nb)
+            try:  # one notebook's page failing must not stop the class's feedback
+                nb = nbformat.read(source, as_version=4) if source.exists() else None
+                ran = nb is not None and STAND_IN_KEY not in nb.metadata
+                if not ran:
+                    nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
+                resources: dict = {"nbgrader": {"notebook": notebook,
+                                                "assignment": row.assignment,
+                                                "student": row.student, "db_url": db_url}}
+                for step in steps if ran else steps[1:]:
+                    nb, resources = step.preprocess(nb, resources)
+                nb.cells.insert(0, _summary_cell(row, notebook, entries.get(row.key)))
+                html, _ = exporter.from_notebook_node(nb)
+            except Exception as exc:
+                note = new_markdown_cell(f"The detailed page could not be built "
+                                         f"({type(exc).__name__}); ask your instructor.")
+                nb = nbformat.v4.new_notebook(cells=[_summary_cell(row, notebook), note])
+                html, _ = exporter.from_notebook_node(nb)
             out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(html, encoding="utf-8")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_output
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 VERDICT_KEY = "autograder"  # = autograder.grading.steps.verify_grade_cells.VERDICT_KEY
 PASSED = "passed"  # = autograder.grading.verify.PASSED
@@ -43,6 +43,17 @@ class ShowVerdictsOnly(NbGraderPreprocessor):
             cell.outputs = []
         cell.execution_count = None
         return cell, resources
+
+
+class ClearHiddenTestsInTestCells(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests on the masters' test cells only: a student's own cell that
+    holds the text `BEGIN HIDDEN TESTS` (without its END) is theirs, not a hidden test, and
+    must not make the page fail."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (utils.is_grade(cell) and not utils.is_solution(cell)):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 def cell_points(cell) -> tuple[float | None, float]:

@@ -46,6 +46,10 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
                + (f"; {pending_total} with written answers to grade by hand (formgrader)"
                   if pending_total else "")
                + (f"; {late_total} late" if late_total else ""))
+    isolation = sorted({nb.isolation for r in rows for nb in r.notebooks.values()
+                        if nb.isolation})
+    if isolation:
+        out.append("kernels isolated by: " + " | ".join(isolation))
     if details:
         out += ["", "Errors:", *details]
     return "\n".join(out)

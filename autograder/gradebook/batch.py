@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +39,19 @@ from autograder.gradebook.record import (
     recorded_bases,
 )
 from autograder.grading.options import Grader
-from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
-from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
+from autograder.grading.pipeline import (
+    NotebookResult,
+    NotebookTask,
+    failed_result,
+    grade_notebook,
+)
+from autograder.sandbox.policy import (
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    default_hidden,
+    protect,
+)
 
 
 @dataclass
@@ -76,9 +88,10 @@ def make_sandbox(options: BatchOptions) -> Sandbox:
                 "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
                 "student code cannot be isolated; install bubblewrap (make system-deps) or run "
                 "without --require-sandbox to grade with resource limits only.")
-        print("warning: bwrap is not available; student code runs WITHOUT isolation (no network "
-              "or filesystem sandbox), with CPU, memory, file-size and time limits only.",
-              file=sys.stderr)
+        if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
+            protect([Path(options.root) / "solutions", Path(options.work)])
+        print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
+              f"network sandbox ({sandbox.isolation}).", file=sys.stderr)
     return sandbox
 
 
@@ -167,6 +180,10 @@ def stand_in_notebook(root: Path, result: NotebookResult) -> str | None:
         f"**Not graded automatically: {result.outcome}.** This is the released notebook, put "
         "here so the submission can be graded by hand; every test scores 0."))
     return nbformat.writes(nb)
+
+
+def _task_of(result: NotebookResult) -> NotebookTask:
+    return NotebookTask(result.student, result.assignment, result.notebook, None, None, [], "")
 
 
 def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
@@ -287,12 +304,18 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
         bar.update(1)
         if len(results[key]) == pending[key]:
             sub = by_key[key]
-            summary = record_submission(
-                db_url, sub.student, sub.assignment, (digests or {}).get(key) or sub.digest(),
-                sorted(results[key], key=lambda r: r.notebook),
-                work / "autograded" / sub.student / sub.assignment, sub.folder,
-                basis=sub.masters_digest, kept=(kept or {}).get(key),
-                late=(settings.late, settings.extensions.get(key)))
+            ordered = sorted(results[key], key=lambda r: r.notebook)
+            record = dict(basis=sub.masters_digest, kept=(kept or {}).get(key),
+                          late=(settings.late, settings.extensions.get(key)))
+            digest = (digests or {}).get(key) or sub.digest()
+            autograded = work / "autograded" / sub.student / sub.assignment
+            try:
+                summary = record_submission(db_url, sub.student, sub.assignment, digest,
+                                            ordered, autograded, sub.folder, **record)
+            except Exception as exc:  # this submission's record only: the batch goes on
+                failed = [failed_result(_task_of(r), "while recording", exc) for r in ordered]
+                summary = record_submission(db_url, sub.student, sub.assignment, digest,
+                                            failed, autograded, sub.folder, **record)
             summaries.append(summary)
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 
@@ -301,8 +324,11 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
     slow = [t for t in tasks if not (t.path is None or t.problem)]
     for task in quick:
         finish(grade_notebook(task, None, sandbox))
-    if slow:
+    for attempt in range(2):  # a worker that dies breaks the pool: the rest get a fresh one
+        if not slow:
+            break
         context = multiprocessing.get_context("fork")
+        broken = []
         with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
                                  initializer=_init_worker,
                                  initargs=(config, sandbox)) as pool:
@@ -310,7 +336,17 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    futures.pop(future)
-                    finish(future.result())
+                    task = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        if attempt == 0:
+                            broken.append(task)
+                            continue
+                        result = failed_result(task, "in its worker process", exc)
+                    except Exception as exc:
+                        result = failed_result(task, "in its worker process", exc)
+                    finish(result)
+        slow = broken
     bar.close()
     return sorted(summaries, key=lambda s: s.key)

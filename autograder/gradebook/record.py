@@ -66,19 +66,24 @@ class NotebookRecord:
     outcome: Outcome
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
 
     def to_json(self) -> dict:
         """The ledger's (and results.json's `extra_data`) shape of a notebook."""
-        return {"score": self.score, "max_score": self.max_score,
+        data = {"score": self.score, "max_score": self.max_score,
                 "error": None if self.outcome.graded else str(self.outcome),
                 "seconds": self.seconds, "timings": dict(self.timings)}
+        if self.isolation:  # only where a kernel ran (older ledgers read back unchanged)
+            data["isolation"] = self.isolation
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> NotebookRecord:
         return cls(score=data["score"], max_score=data["max_score"],
                    outcome=Outcome.from_text(data.get("error")),
                    seconds=float(data.get("seconds", 0.0)),
-                   timings=dict(data.get("timings", {})))
+                   timings=dict(data.get("timings", {})),
+                   isolation=str(data.get("isolation", "")))
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,8 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
         notebooks = {r.notebook: NotebookRecord(
             score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
             seconds=round(r.seconds, 3),
-            timings={k: round(v, 3) for k, v in r.timings.items()}) for r in results}
+            timings={k: round(v, 3) for k, v in r.timings.items()},
+            isolation=r.isolation) for r in results}
         notebooks.update(kept)
         record = SubmissionRecord(
             student, assignment, score=float(sum(nb.score for nb in notebooks.values())),
