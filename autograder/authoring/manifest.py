@@ -104,9 +104,15 @@ def write_manifest(root: Path = REPO_ROOT, output: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import main as cli
+    """`python -m autograder.authoring.manifest [--root R] [--output F]`: `autograder manifest`."""
+    import argparse
 
-    return cli(["manifest", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="python -m autograder.authoring.manifest")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    print(f"wrote {write_manifest(args.root.resolve(), args.output)}")
+    return 0
 
 
 if __name__ == "__main__":
