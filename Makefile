@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 RUN    := PATH="$(BIN):$$PATH" MPLBACKEND=Agg
 WORKERS ?= 2
 
-.PHONY: help setup system-deps demo test lint lab bench release gradescope clean
+.PHONY: help setup system-deps demo test lint lab formgrader bench release gradescope clean
 
 help:
 	@echo "make demo      grade the bundled example class (sets everything up first)"
 	@echo "make test      run the whole test suite (sets everything up first)"
 	@echo "make lab       start JupyterLab on course/ for students"
+	@echo "make formgrader  JupyterLab with nbgrader's formgrader on the course (grade by hand)"
 	@echo "make release   regenerate course/ from solutions/ with nbgrader"
 	@echo "make bench     run the benchmarks (BENCH=autodiff or BENCH=grading for one) into output/bench/"
 	@echo "make gradescope  build output/gradescope/autograder.zip from the current release"
@@ -41,6 +42,9 @@ lint: setup
 
 lab: setup
 	$(RUN) $(BIN)/python tools/lab.py
+
+formgrader: setup
+	$(RUN) $(BIN)/python tools/formgrader.py
 
 release: setup
 	$(RUN) $(BIN)/python -m autograder release

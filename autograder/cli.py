@@ -16,9 +16,33 @@ CONFIG_OVERRIDE = re.compile(r"^--[A-Za-z_]\w*\.[A-Za-z_]\w*=")
 
 def _release(args: argparse.Namespace) -> int:
     from autograder.authoring.release import release
+    from autograder.course import existing_assignments
 
-    for folder in release(args.assignments or None):
+    unknown = [a for a in args.assignments if a not in existing_assignments(args.root)]
+    if unknown:
+        print(f"autograder release: no master notebooks in {args.root / 'solutions'} for "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        return 2
+    _warn_unlisted(args.root)
+    for folder in release(args.assignments or None, root=args.root):
         print(f"released {folder.relative_to(folder.parent.parent)}")
+    return 0
+
+
+def _warn_unlisted(root: Path) -> None:
+    from autograder.course import COURSE_FILE, unlisted_assignments
+
+    for assignment in unlisted_assignments(root):
+        print(f"note: solutions/{assignment} is an assignment {COURSE_FILE} does not list; it "
+              f"is released and graded with no due date (add [assignments.{assignment}] to "
+              f"{root / COURSE_FILE})", file=sys.stderr)
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from autograder.authoring.manifest import write_manifest
+
+    path = write_manifest(args.root, args.output)
+    print(f"wrote {path}")
     return 0
 
 
@@ -28,19 +52,23 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.exports.table import grade_table
     from autograder.gradebook.batch import BatchOptions, grade_batch
     from autograder.gradebook.record import ledger_rows
+    from autograder.gradebook.view import gradebook_entries
     from autograder.sandbox.policy import SandboxUnavailable
 
     config = load_config(args.root, args.work)
     config.merge(command_line_config(args))
+    _warn_unlisted(args.root)
     options = BatchOptions.from_config(config, args.root, args.work,
                                        assignments=args.assignment or None,
-                                       progress=not args.quiet)
+                                       progress=not args.quiet, force=args.force,
+                                       students=args.student or None,
+                                       notebooks=args.notebook or None)
     try:
         grade_batch(args.submissions, options)
-    except (LayoutError, SandboxUnavailable) as exc:
+    except (LayoutError, SandboxUnavailable, RuntimeError) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
-    print(grade_table(ledger_rows(_db_url(args))))
+    print(grade_table(ledger_rows(_db_url(args)), gradebook_entries(_db_url(args))))
     return 0
 
 
@@ -57,14 +85,41 @@ def _export(args: argparse.Namespace) -> int:
 
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
-    print(f"wrote grades.csv, junit.xml and {len(written) - 2} results.json under {target}")
+    print(f"wrote grades.csv, canvas.csv, junit.xml and {len(written) - 3} results.json under "
+          f"{target}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from autograder.exports.report import write_report
+
+    print(f"wrote {write_report(args.root, args.work, args.output or args.work / 'report.html')}")
+    return 0
+
+
+def _student(args: argparse.Namespace) -> int:
+    from autograder.gradebook.students import StudentError, remove_student, rename_student
+
+    try:
+        if args.action == "remove":
+            remove_student(_db_url(args), args.work, args.student)
+            print(f"removed {args.student}: gradebook, ledger and work folders")
+        elif not args.new:
+            raise StudentError("rename needs the new id: autograder student rename OLD NEW")
+        else:
+            rename_student(_db_url(args), args.work, args.student, args.new)
+            print(f"renamed {args.student} to {args.new}: gradebook, ledger and work folders")
+    except StudentError as exc:
+        print(f"autograder student: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
 
-    return run_demo(timeout=args.timeout, progress=not args.quiet,
+    return run_demo(output=args.output or args.root / "output" / "demo", root=args.root,
+                    timeout=args.timeout, progress=not args.quiet,
                     overrides=command_line_config(args))
 
 
@@ -101,9 +156,9 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.ci.bundle import OUTPUT, build_zip
+    from autograder.ci.bundle import build_zip
 
-    print(f"wrote {build_zip(args.output or OUTPUT)}")
+    print(f"wrote {build_zip(args.output or args.root / 'output' / 'gradescope', args.root)}")
     return 0
 
 
@@ -155,7 +210,8 @@ def _add_ci_commands(commands) -> None:
     gradescope = commands.add_parser(
         "gradescope", help="build the Gradescope autograder zip into output/gradescope/")
     gradescope.add_argument("--output", type=Path, default=None,
-                            help="folder for autograder.zip (default: output/gradescope)")
+                            help="folder for autograder.zip (default: ROOT/output/gradescope)")
+    _add_course_options(gradescope)
     gradescope.set_defaults(run=_gradescope)
 # --- end of CI grading commands --------------------------------------------------------------
 
@@ -244,7 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release", help="regenerate course/ from solutions/")
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    _add_course_options(release)
     release.set_defaults(run=_release)
+
+    manifest = commands.add_parser(
+        "manifest", help="regenerate the exercise manifest (exercises.json) from the masters")
+    manifest.add_argument("--output", type=Path, default=None,
+                          help="file to write (default: autograder/exercises.json for the kit's "
+                               "own course, ROOT/exercises.json for another)")
+    _add_course_options(manifest)
+    manifest.set_defaults(run=_manifest)
 
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions in parallel, in a sandbox",
@@ -256,6 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_grading_options(grade, require="refuse to grade when bwrap cannot isolate student code")
     grade.add_argument("--assignment", action="append",
                        help="grade only this assignment (repeatable)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission found, even if graded and unchanged")
+    grade.add_argument("--student", action="append",
+                       help="grade only this student (repeatable)")
+    grade.add_argument("--notebook", action="append",
+                       help="regrade only this notebook (repeatable; the submission's other "
+                            "notebooks keep their grades)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_course_options(grade)
     grade.set_defaults(run=_grade)
@@ -274,13 +346,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course_options(export)
     export.set_defaults(run=_export)
 
+    report = commands.add_parser(
+        "report", help="one HTML page of class statistics with plots (WORK/report.html)")
+    report.add_argument("--output", type=Path, default=None,
+                        help="the page to write (default: WORK/report.html)")
+    _add_course_options(report)
+    report.set_defaults(run=_report)
+
+    student = commands.add_parser(
+        "student", help="remove or rename a student everywhere (gradebook, ledger, work folder)")
+    student.add_argument("action", choices=["remove", "rename"])
+    student.add_argument("student", help="the student's id")
+    student.add_argument("new", nargs="?", help="the new id (rename)")
+    _add_course_options(student)
+    student.set_defaults(run=_student)
+
     demo = commands.add_parser("demo", help="grade the bundled example class into output/demo/")
     demo.add_argument("--workers", type=int, default=None,
                       help="parallel kernels (default: Grader.workers, 0: one per core)")
     demo.add_argument("--timeout", type=int, default=20,
                       help="seconds one cell may run (default 20; a notebook gets 3x that)")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--output", type=Path, default=None,
+                      help="folder for the class, its work folder and exports "
+                           "(default: ROOT/output/demo)")
     demo.add_argument("--help-all", action=HelpAll, help=HelpAll.HELP)
+    _add_course_options(demo)
     demo.set_defaults(run=_demo)
 
     _add_ci_commands(commands)

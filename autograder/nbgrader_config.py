@@ -50,3 +50,15 @@ c.Grader.require_sandbox = False
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# nbgrader's own feedback (`nbgrader generate_feedback`, formgrader's "Generate Feedback"):
+# the same rule as the kit's pages (autograder/exports/feedback_steps.py). The grading kernel
+# saw the hidden tests, so the student's cells lose their outputs, each test cell shows only
+# its points and verdict, and the hidden tests' source is removed. GetGrades first, so
+# manual scores and comments from formgrader are on the page.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.exports.feedback_steps.ShowVerdictsOnly",
+    "autograder.exports.feedback_steps.ClearHiddenTestsInTestCells",
+]

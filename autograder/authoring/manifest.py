@@ -104,9 +104,26 @@ def render(manifest: list[dict]) -> str:
     return json.dumps(manifest, indent=1) + "\n"
 
 
-def main() -> int:
-    MANIFEST.write_text(render(build_manifest()))
-    print(f"wrote {MANIFEST.relative_to(REPO_ROOT)}")
+def manifest_path(root: Path) -> Path:
+    """Where a course's manifest lives: the kit's own beside it, another's at its root."""
+    return MANIFEST if Path(root).resolve() == REPO_ROOT else Path(root) / "exercises.json"
+
+
+def write_manifest(root: Path = REPO_ROOT, output: Path | None = None) -> Path:
+    path = output or manifest_path(root)
+    path.write_text(render(build_manifest(root)))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m autograder.authoring.manifest [--root R] [--output F]`: `autograder manifest`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.authoring.manifest")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    print(f"wrote {write_manifest(args.root.resolve(), args.output)}")
     return 0
 
 

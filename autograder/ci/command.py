@@ -189,6 +189,9 @@ def summary_lines(results: dict) -> list[str]:
         lines.append(f"  {row.assignment}: {row.score:g}/{row.max_score:g} "
                      f"({row.outcome.kind})")
         lines += [f"    {name}: {outcome}" for name, outcome in row.errors]
+        isolation = sorted({nb.isolation for nb in row.notebooks.values() if nb.isolation})
+        if isolation:
+            lines.append(f"    kernel isolation: {' | '.join(isolation)}")
     return lines
 
 

@@ -73,7 +73,7 @@ def _notebook_results(path: Path, student: str, sub: dict) -> list[NotebookResul
             student, sub["assignment"], name, nb.outcome,
             scores=dict(grades.get("scores", {})), max_scores=dict(grades.get("max_scores", {})),
             no_response=list(grades.get("no_response", [])), notebook_json=None,
-            seconds=nb.seconds, timings=dict(nb.timings)))
+            seconds=nb.seconds, timings=dict(nb.timings), isolation=nb.isolation))
     return results
 
 

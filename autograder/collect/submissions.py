@@ -3,20 +3,38 @@
 
 The layouts are listed in `autograder.collect.layouts`; zip files are opened by
 `autograder.collect.archives`, nbgrader's exchange is read by `autograder.collect.exchange`.
+
+Nothing is followed through a link, from any source (folders, zips, clones, the exchange, a
+`ci PATH` checkout, Gradescope's upload): trees are walked with `lstat`, a link (to a file or a
+folder) is never entered or copied, and a link where a notebook (or a student's or an
+assignment's folder) belongs is that student's named error naming the path. A zip that cannot be
+extracted safely is that student's named error for every assignment graded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import stat
+import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.collect.archives import unzip
+from autograder.collect.archives import ArchiveProblem, unzip
 from autograder.collect.exchange import exchange_submissions, find_inbound
 from autograder.collect.layouts import LAYOUTS, LayoutError, student_id
-from autograder.grading.outcome import MISSING, NOT_A_NOTEBOOK, WRONG_ASSIGNMENT, Outcome
+from autograder.grading.outcome import (
+    BAD_ARCHIVE,
+    LINKED,
+    MISSING,
+    NOT_A_NOTEBOOK,
+    WRONG_ASSIGNMENT,
+    Outcome,
+)
 
 
 @dataclass
@@ -29,6 +47,7 @@ class Submission:
     notebooks: dict[str, Path | None] = field(default_factory=dict)  # notebook id -> file
     problems: dict[str, Outcome] = field(default_factory=dict)  # notebook id -> named error
     masters_digest: str = ""  # the masters it is graded against
+    submitted_at: str | None = None  # nbgrader's timestamp text (UTC), when the layout has one
 
     @property
     def key(self) -> tuple[str, str]:
@@ -42,6 +61,8 @@ class Submission:
             h.update(name.encode())
             h.update(path.read_bytes() if path is not None and path.exists() else b"-")
             h.update(str(self.problems.get(name, "")).encode())
+        if self.submitted_at:
+            h.update(self.submitted_at.encode())
         return h.hexdigest()
 
 
@@ -89,22 +110,69 @@ def collect(source: Path, submitted: Path, catalogue: dict[str, list[str]]) -> l
     staging = submitted.parent / "collect"
     shutil.rmtree(staging, ignore_errors=True)
     trees: dict[str, Path] = {}
+    refused: dict[str, Outcome] = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
         student = entry.stem if layout == "zip" else entry.name
         student = student_id(student, entry)
-        if layout == "zip":
-            trees[student] = unzip(entry, staging / student)
+        if entry.is_symlink():
+            refused[student] = Outcome(LINKED, f"{entry} is a symbolic link; links are not "
+                                       "followed: hand in the files themselves")
+        elif layout == "zip":
+            try:
+                trees[student] = unzip(entry, staging / student)
+            except ArchiveProblem as exc:
+                refused[student] = Outcome(BAD_ARCHIVE, f"{entry.name}: {exc}; nothing in it "
+                                           "was graded: zip the notebooks again and resubmit")
         else:
             trees[student] = entry
     submissions = []
     for student, tree in trees.items():
         placed = place(tree, catalogue)
+        entry = folder / (f"{student}.zip" if layout == "zip" else student)
         for assignment, files in sorted(placed.items()):
-            submissions.append(_copy(student, assignment, files, submitted, catalogue))
+            when = submission_time(layout, entry, tree / assignment)
+            submissions.append(_copy(student, assignment, files, submitted, catalogue, when))
+    for student, outcome in refused.items():
+        for assignment in catalogue:
+            submissions.append(_refused(student, assignment, outcome, submitted, catalogue))
     shutil.rmtree(staging, ignore_errors=True)
     return sorted(submissions, key=lambda s: s.key)
+
+
+def _refused(student: str, assignment: str, outcome: Outcome, submitted: Path,
+             catalogue: dict[str, list[str]]) -> Submission:
+    """A submission nothing of which can be used: every notebook gets `outcome`."""
+    dest = submitted / student / assignment
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    sub = Submission(student, assignment, dest)
+    for notebook in catalogue[assignment]:
+        sub.notebooks[notebook] = None
+        sub.problems[notebook] = outcome
+    return sub
+
+
+def walk(tree: Path) -> list[tuple[Path, bool, bool]]:
+    """Every entry under `tree` as (path, is a folder, is a link), without following links:
+    a linked folder is listed, never entered."""
+    found = []
+    stack = [tree]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            link = entry.is_symlink()
+            folder_here = not link and entry.is_dir(follow_symlinks=False)
+            found.append((path, folder_here, link))
+            if folder_here:
+                stack.append(path)
+    return sorted(found)
 
 
 def _collect_exchange(inbound: Path, submitted: Path,
@@ -119,8 +187,14 @@ def _collect_exchange(inbound: Path, submitted: Path,
             print(f"{record.student}/{record.assignment}: submitted {skipped + 1} times through "
                   f"nbgrader's exchange; grading the latest ({record.timestamp}), "
                   f"{skipped} older cop{'y' if skipped == 1 else 'ies'} skipped", file=sys.stderr)
+        if record.path.is_symlink():
+            submissions.append(_refused(record.student, record.assignment, Outcome(
+                LINKED, f"{record.path} is a symbolic link; links are not followed"),
+                submitted, catalogue))
+            continue
         files = place(record.path, catalogue, record.assignment)[record.assignment]
-        submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue))
+        submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue,
+                                 record.timestamp, carried=record.path))
     return submissions  # sorted by student and assignment already
 
 
@@ -133,11 +207,18 @@ def place(tree: Path, catalogue: dict[str, list[str]],
     placed: dict[str, dict[str, tuple]] = {}
     if assignment is not None:
         placed[assignment] = {}  # handed in, maybe no notebook
-    for path in sorted(tree.rglob("*")):
+    if tree.is_symlink():
+        return placed
+    for path, is_folder, is_link in walk(tree):
         rel = path.relative_to(tree)
-        if path.is_dir() and path.name in catalogue and not path.name.startswith("."):
+        if any(p.startswith(".") for p in rel.parts):
+            continue
+        if is_folder and path.name in catalogue:
             placed.setdefault(path.name, {})  # handed in something, maybe no notebook
-        if not path.is_file() or any(p.startswith(".") for p in rel.parts):
+        if is_link:
+            _place_link(placed, path, rel, catalogue, owner, assignment)
+            continue
+        if is_folder or not path.is_file():
             continue
         folder = next((p for p in reversed(rel.parts[:-1]) if p in catalogue), assignment)
         stem = path.stem
@@ -159,12 +240,99 @@ def place(tree: Path, catalogue: dict[str, list[str]],
     return placed
 
 
+# --- submission times ------------------------------------------------------------------------
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange.timestamp_format
+CARRIED = ("submission_secret.txt",)  # nbgrader's exchange files release_feedback reads
+
+
+def format_timestamp(when: datetime) -> str:
+    """nbgrader's timestamp text for an aware or naive-UTC datetime."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
+
+
+def submission_time(layout: str, entry: Path, assignment_tree: Path) -> str | None:
+    """When a submission was handed in, as the layout records it, or None.
+
+    nbgrader's folders: a `timestamp.txt` beside the notebooks; a zip: the newest notebook
+    entry's time (zip times carry no zone: read as UTC), else the zip file's mtime; a clone:
+    its last commit's committer time."""
+    try:
+        if layout == "nbgrader":
+            stamp = assignment_tree / "timestamp.txt"
+            return stamp.read_text().strip() or None if stamp.is_file() else None
+        if layout == "zip":
+            with zipfile.ZipFile(entry) as zf:
+                times = [datetime(*info.date_time) for info in zf.infolist()
+                         if info.filename.endswith(".ipynb")]
+            if times:
+                return format_timestamp(max(times))
+            return format_timestamp(datetime.fromtimestamp(entry.stat().st_mtime, timezone.utc))
+        if layout == "clones":
+            env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(entry.parent.resolve()))
+            done = subprocess.run(["git", "-C", str(entry), "log", "-1", "--format=%ct"],
+                                  capture_output=True, text=True, timeout=30, env=env)
+            if done.returncode == 0 and done.stdout.strip():
+                return format_timestamp(datetime.fromtimestamp(int(done.stdout.strip()),
+                                                               timezone.utc))
+    except (OSError, ValueError, zipfile.BadZipFile, subprocess.SubprocessError):
+        return None
+    return None
+
+
+def _place_link(placed: dict, path: Path, rel: Path, catalogue: dict[str, list[str]],
+                owner: dict[str, str], assignment: str | None) -> None:
+    """A link where a notebook or an assignment folder belongs: a named error for each
+    notebook it would have given (never replacing a real file of that notebook)."""
+    error = Outcome(LINKED, f"{rel} is a symbolic link (to {_target(path)}); links are not "
+                    "followed: hand in the notebook file itself")
+    if path.name in catalogue:  # a linked assignment folder
+        for stem in catalogue[path.name]:
+            placed.setdefault(path.name, {}).setdefault(stem, (path, error))
+        return
+    stem = path.name[:-len(".ipynb")] if path.name.endswith(".ipynb") else None
+    if stem is None or stem not in owner:
+        return
+    folder = next((p for p in reversed(rel.parts[:-1]) if p in catalogue), assignment)
+    folder = folder if folder is not None and stem in catalogue[folder] else owner[stem]
+    placed.setdefault(folder, {}).setdefault(stem, (path, error))
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)[:200]
+    except OSError:
+        return "?"
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy a regular file, never through a link (the last component opened O_NOFOLLOW;
+    the folders above it were walked without following links)."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as src:
+        if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
+            raise OSError(f"{source} is not a regular file")
+        out_fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(out_fd, "wb") as out:
+            shutil.copyfileobj(src, out)
+
+
 def _copy(student: str, assignment: str, files: dict[str, tuple], submitted: Path,
-          catalogue: dict[str, list[str]]) -> Submission:
+          catalogue: dict[str, list[str]], submitted_at: str | None = None,
+          carried: Path | None = None) -> Submission:
     dest = submitted / student / assignment
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    sub = Submission(student, assignment, dest)
+    sub = Submission(student, assignment, dest, submitted_at=submitted_at)
+    if submitted_at:  # nbgrader's record of the time (autograde's, generate/release_feedback's)
+        (dest / "timestamp.txt").write_text(submitted_at)
+    for name in CARRIED:  # never through a link (a planted one could point at a master)
+        if carried is not None:
+            try:
+                _copy_file(carried / name, dest / name)
+            except OSError:
+                pass
     wrong = [e for _, e in files.values() if e and e.kind is WRONG_ASSIGNMENT]
     for notebook in catalogue[assignment]:
         path, error = files.get(notebook, (None, None))
@@ -173,8 +341,18 @@ def _copy(student: str, assignment: str, files: dict[str, tuple], submitted: Pat
             sub.problems[notebook] = wrong[0] if wrong else Outcome(
                 MISSING, f"{student} handed in no {notebook}.ipynb for {assignment}")
             continue
+        if error is not None and error.kind is LINKED:
+            sub.notebooks[notebook] = None  # nothing copied: the link's target is not theirs
+            sub.problems[notebook] = error
+            continue
         target = dest / f"{notebook}.ipynb"
-        shutil.copyfile(path, target)
+        try:
+            _copy_file(path, target)
+        except OSError as exc:
+            sub.notebooks[notebook] = None
+            sub.problems[notebook] = Outcome(NOT_A_NOTEBOOK, f"{path.name} could not be read "
+                                             f"({type(exc).__name__}: {exc})"[:300])
+            continue
         sub.notebooks[notebook] = target
         if error:
             sub.problems[notebook] = error

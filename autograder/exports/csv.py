@@ -1,6 +1,10 @@
-"""grades.csv: one row per student, one column per assignment, and the total.
+"""grades.csv: one row per student, one column per assignment, the total, and what is open.
 
-Scores come from nbgrader's gradebook, so manual grades entered in formgrader count.
+Scores come from nbgrader's gradebook (autograded + manual grades entered in formgrader, less
+the late penalty). The first row after the header, `max points`, holds each assignment's
+maximum. A cell is a number, or `not submitted` (never a silent 0); the `pending` column names
+the written answers nobody has graded yet (their points are not in the number), the `late`
+column the late submissions and their penalties.
 """
 
 from __future__ import annotations
@@ -8,21 +12,38 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from autograder.gradebook.view import gradebook_entries
+
+MAX_ROW = "max points"
+NOT_SUBMITTED = "not submitted"
 
 
 def write_grades_csv(path: Path, db_url: str, students: list[str],
                      assignments: list[str]) -> Path:
-    """Write `path`; a submission the gradebook does not have scores 0."""
-    with Gradebook(db_url) as gb, open(path, "w", newline="") as out:
+    """Write `path`."""
+    entries = gradebook_entries(db_url)
+    maxima = {}
+    for (_, assignment), entry in entries.items():
+        maxima.setdefault(assignment, entry.max_score)
+    with open(path, "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["student", *assignments, "total"])
+        writer.writerow(["student", *assignments, "total", "pending", "late"])
+        writer.writerow([MAX_ROW, *[f"{maxima.get(a, 0):g}" for a in assignments],
+                         f"{sum(maxima.get(a, 0) for a in assignments):g}", "", ""])
         for student in students:
-            scores = []
+            cells, total, pending, late = [], 0.0, [], []
             for assignment in assignments:
-                try:
-                    scores.append(float(gb.find_submission(assignment, student).score))
-                except MissingEntry:
-                    scores.append(0.0)
-            writer.writerow([student, *[f"{s:g}" for s in scores], f"{sum(scores):g}"])
+                entry = entries.get((student, assignment))
+                if entry is None:
+                    cells.append(NOT_SUBMITTED)
+                    continue
+                cells.append(f"{entry.final:g}")
+                total += entry.final
+                if entry.pending:
+                    pending.append(f"{assignment}: {sum(c.max_score for c in entry.pending):g}"
+                                   " points by hand")
+                if entry.late_text():
+                    late.append(f"{assignment}: {entry.late_text()}")
+            writer.writerow([student, *cells, f"{total:g}", "; ".join(pending),
+                             "; ".join(late)])
     return path

@@ -13,75 +13,81 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbformat.v4 import new_markdown_cell, new_output
-from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from nbformat.v4 import new_markdown_cell
+from nbgrader.preprocessors import GetGrades
 
 from autograder.course import load_config
+from autograder.exports.feedback_steps import (  # noqa: F401
+    ClearHiddenTestsInTestCells,
+    ShowGradebookNotes,
+    ShowVerdictsOnly,
+    passed_output,
+)
 from autograder.gradebook.record import SubmissionRecord, ledger_rows
-from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
-from autograder.grading.verify import PASSED
+from autograder.gradebook.view import gradebook_entries
+from autograder.grading.inert_html import inert_html
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+STAND_IN_KEY = "autograder_stand_in"  # = autograder.gradebook.batch.STAND_IN_KEY
 
 
-class ShowVerdictsOnly(NbGraderPreprocessor):
-    """Outputs of the student's cells removed; each test cell shows its points and verdict."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        verdict = cell.metadata.get(VERDICT_KEY)
-        if utils.is_grade(cell) and not utils.is_solution(cell) and verdict:
-            score, max_score = utils.determine_grade(cell)
-            passed = verdict["outcome"] == PASSED
-            text = (f"{score or 0:g} / {max_score:g} points — "
-                    + (passed_output(cell) or "passed" if passed else verdict["public"]))
-            cell.outputs = [new_output("stream", name="stdout" if passed else "stderr",
-                                       text=text + "\n")]
-        else:
-            cell.outputs = []
-        cell.execution_count = None
-        return cell, resources
-
-
-def passed_output(cell) -> str:
-    """What a passing test cell's visible part printed (the replay's own ✓ lines)."""
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream").strip()
-
-
-def _summary_cell(row: SubmissionRecord, notebook: str):
+def _summary_cell(row: SubmissionRecord, notebook: str, entry=None):
     nb_row = row.notebooks[notebook]
     lines = [f"# Feedback: {row.student} — {row.assignment}/{notebook}",
              f"**Score (autograded): {nb_row.score:g} / {nb_row.max_score:g}**"]
+    if entry is not None:
+        cells = [c for c in entry.cells if c.notebook == notebook]
+        manual = sum(c.manual_score for c in cells if c.manual_score is not None)
+        pending = [c for c in cells if c.pending]
+        total = sum(c.score for c in cells)
+        lines.append(f"\n**Score with grading by hand: {total:g} / {nb_row.max_score:g}**"
+                     + (f" ({manual:g} points given by hand)" if manual else ""))
+        if pending:
+            lines.append(f"\n**Pending:** {len(pending)} written answer(s), "
+                         f"{sum(c.max_score for c in pending):g} points, not graded yet.")
+        if entry.late_text():
+            lines.append(f"\n**Submitted {entry.late_text()}** (assignment total after the "
+                         f"penalty: {entry.final:g} / {entry.max_score:g}).")
     if not nb_row.outcome.graded:
         lines.append(f"\n**What went wrong:** {nb_row.outcome}")
     lines.append("\nEach test cell shows its points and its verdict; hidden tests are shown by "
                  "their result only, and your cells' outputs are left out (you have them in "
-                 "your own notebook). Written answers are graded by hand and are not included "
-                 "in the score above.")
+                 "your own notebook). Written answers are graded by hand; each shows its "
+                 "points once graded.")
     return new_markdown_cell("\n".join(lines))
 
 
 def feedback_all(root: Path, work: Path, target: Path | None = None) -> list[Path]:
     """Write `<target>/<student>/<assignment>/<notebook>.html` for every graded notebook."""
     config = load_config(root, work)
+    db_url = config.CourseDirectory.db_url
     target = target or work / "feedback"
     exporter = HTMLExporter(config=config)
-    steps = [ShowVerdictsOnly(config=config), ClearHiddenTests(config=config)]
+    steps = [GetGrades(config=config), ShowVerdictsOnly(config=config),
+             ShowGradebookNotes(config=config), ClearHiddenTestsInTestCells(config=config),
+             inert_html()]  # the student's markdown, sanitised
+    entries = gradebook_entries(db_url)
     written = []
-    for row in ledger_rows(config.CourseDirectory.db_url):
+    for row in ledger_rows(db_url):
         for notebook in sorted(row.notebooks):
             source = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
-            if source.exists():
-                nb = nbformat.read(source, as_version=4)
-            else:
-                nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
-            resources: dict = {}
-            for step in steps:
-                nb, resources = step.preprocess(nb, resources)
-            nb.cells.insert(0, _summary_cell(row, notebook))
-            html, _ = exporter.from_notebook_node(nb)
+            try:  # one notebook's page failing must not stop the class's feedback
+                nb = nbformat.read(source, as_version=4) if source.exists() else None
+                ran = nb is not None and STAND_IN_KEY not in nb.metadata
+                if not ran:
+                    nb = nbformat.v4.new_notebook()  # nothing ran: the summary says why
+                resources: dict = {"nbgrader": {"notebook": notebook,
+                                                "assignment": row.assignment,
+                                                "student": row.student, "db_url": db_url}}
+                for step in steps if ran else steps[1:]:
+                    nb, resources = step.preprocess(nb, resources)
+                nb.cells.insert(0, _summary_cell(row, notebook, entries.get(row.key)))
+                html, _ = exporter.from_notebook_node(nb)
+            except Exception as exc:
+                note = new_markdown_cell(f"The detailed page could not be built "
+                                         f"({type(exc).__name__}); ask your instructor.")
+                nb = nbformat.v4.new_notebook(cells=[_summary_cell(row, notebook), note])
+                html, _ = exporter.from_notebook_node(nb)
             out = target / row.student / row.assignment / f"{notebook}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(html, encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 
-from autograder.exports.feedback import HIDDEN_MARK, passed_output
+from autograder.exports.feedback import HIDDEN_MARK, STAND_IN_KEY, passed_output
 from autograder.gradebook.record import SubmissionRecord
 from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
 from autograder.grading.verify import PASSED
@@ -26,16 +26,21 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
     if not notebook_path.exists():
         return []
     nb = nbformat.read(notebook_path, as_version=4)
+    stand_in = STAND_IN_KEY in nb.metadata  # the release, put in for a named error: nothing ran
     tests = []
     for cell in nb.cells:
         if not utils.is_grade(cell):
             continue
         score, max_score = utils.determine_grade(cell)
+        if stand_in:
+            score = 0.0
         hidden = HIDDEN_MARK in cell.source
         # fixed text of the verifier's verdict only: the kernel saw the hidden tests, so
         # nothing it produced (messages, values, type names) reaches a student
         verdict = cell.metadata.get(VERDICT_KEY) or {}
-        if verdict.get("outcome") == PASSED:
+        if stand_in:
+            lines = [f"not graded: {nb.metadata[STAND_IN_KEY]}"]
+        elif verdict.get("outcome") == PASSED:
             lines = [passed_output(cell) or "passed"]
         else:
             lines = [verdict.get("public", "not graded")]
@@ -53,19 +58,53 @@ def _test_results(notebook_path: Path, notebook: str) -> list[dict]:
     return tests
 
 
-def results_json(row: SubmissionRecord, work: Path) -> dict:
-    """Gradescope's results.json for one submission."""
+PENDING = "written answer: pending (graded by hand)"
+
+
+def _with_gradebook(test: dict, cell) -> dict:
+    """A test entry with the gradebook's say: a manual score overrides, a comment is shown,
+    a written answer nobody graded yet is pending."""
+    if cell is None:
+        return test
+    test = dict(test, score=cell.score)
+    if cell.pending:
+        test["output"] = PENDING
+        test.pop("status", None)
+    elif cell.manual_score is not None:
+        test["output"] = (f"graded by hand: {cell.score:g} / {cell.max_score:g}"
+                          + (f"\n{cell.comment}" if cell.comment else ""))[:MAX_OUTPUT]
+        test["status"] = "passed" if cell.score >= cell.max_score else "failed"
+    elif cell.comment:
+        test["output"] = (test["output"] + f"\ncomment: {cell.comment}")[:MAX_OUTPUT]
+    return test
+
+
+def results_json(row: SubmissionRecord, work: Path, entry=None) -> dict:
+    """Gradescope's results.json for one submission; `entry` (its `GradebookEntry`) adds the
+    manual grades, pending written answers and the late penalty."""
+    cells = {(c.notebook, c.grade_id): c for c in entry.cells} if entry is not None else {}
     tests = []
     for notebook in sorted(row.notebooks):
         path = work / "autograded" / row.student / row.assignment / f"{notebook}.ipynb"
-        tests += [{k: v for k, v in t.items() if k != "manual"}
-                  for t in _test_results(path, notebook)]
+        for test in _test_results(path, notebook):
+            grade_id = test["name"].split(": ", 1)[1]
+            test = _with_gradebook(test, cells.get((notebook, grade_id)))
+            tests.append({k: v for k, v in test.items() if k != "manual"})
     errors = [f"{name}: {outcome}" for name, outcome in row.errors]
+    output = "; ".join(errors) if errors else "graded"
+    if entry is not None:
+        notes = []
+        if entry.pending:
+            notes.append(f"{len(entry.pending)} written answer(s) pending, "
+                         f"{sum(c.max_score for c in entry.pending):g} points")
+        if entry.late_text():
+            notes.append(entry.late_text())
+        output = "; ".join([output, *notes])
     result = {
-        "score": row.score,
+        "score": entry.final if entry is not None else row.score,
         "max_score": row.max_score,
         "execution_time": round(sum(nb.seconds for nb in row.notebooks.values()), 2),
-        "output": "; ".join(errors) if errors else "graded",
+        "output": output,
         "tests": tests,
     }
     return result

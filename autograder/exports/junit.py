@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from autograder.exports.gradescope import MAX_OUTPUT, results_json
+from autograder.exports.gradescope import MAX_OUTPUT, PENDING, results_json
 from autograder.gradebook.record import SubmissionRecord
 
 
@@ -17,12 +17,14 @@ def junit_xml(row: SubmissionRecord, results: dict) -> ET.Element:
     for test in results["tests"]:
         case = ET.SubElement(suite, "testcase", classname=f"{row.student}.{row.assignment}",
                              name=test["name"])
-        if test["score"] < test["max_score"]:
+        if test["output"] == PENDING:
+            ET.SubElement(case, "skipped", message=PENDING)
+        elif test["score"] < test["max_score"]:
             failures += 1
             failure = ET.SubElement(case, "failure",
                                     message=f"{test['score']:g} of {test['max_score']:g} points")
             failure.text = test["output"]
-    if not results["tests"] and results["output"] != "graded":
+    if not results["tests"] and not results["output"].startswith("graded"):
         case = ET.SubElement(suite, "testcase", classname=row.student, name="submission")
         ET.SubElement(case, "error", message=results["output"][:MAX_OUTPUT])
         failures += 1

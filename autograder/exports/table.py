@@ -1,20 +1,40 @@
-"""The grade table printed at the end of a batch: one row per submission, errors named."""
+"""The grade table printed at the end of a batch: one row per submission, errors named,
+manual grades counted, written answers pending and late submissions shown."""
 
 from __future__ import annotations
 
 from autograder.gradebook.record import SubmissionRecord
 
 
-def grade_table(rows: list[SubmissionRecord]) -> str:
-    """A plain-text table: student, assignment, score / max, outcome (with the named error)."""
+def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> str:
+    """A plain-text table: student, assignment, score / max, outcome (with the named error).
+
+    `entries` (`autograder.gradebook.view.gradebook_entries`) adds the gradebook's say: the
+    score with manual grades and the late penalty, and notes for pending written answers and
+    lateness."""
+    entries = entries or {}
     header = ("student", "assignment", "score", "outcome")
     lines = []
     details: list[str] = []
+    pending_total = late_total = 0
     for row in rows:
         errors = row.errors
         outcome = "; ".join(f"{name}: {e.kind}" for name, e in errors) or "graded"
         details += [f"  {row.student}/{row.assignment}/{name}: {e}" for name, e in errors]
-        lines.append((row.student, row.assignment, f"{row.score:g} / {row.max_score:g}", outcome))
+        entry = entries.get(row.key)
+        score = row.score if entry is None else entry.final
+        notes = []
+        if entry is not None and entry.pending:
+            pending_total += 1
+            notes.append(f"{sum(c.max_score for c in entry.pending):g} pts pending by hand")
+        if entry is not None and entry.manual:
+            notes.append(f"{entry.manual:g} pts by hand")
+        if entry is not None and entry.late_text():
+            late_total += 1
+            notes.append(entry.late_text())
+        if notes:
+            outcome += " (" + "; ".join(notes) + ")"
+        lines.append((row.student, row.assignment, f"{score:g} / {row.max_score:g}", outcome))
     widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(3)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0]))]
     out.append("  ".join("-" * w for w in [*widths, 7]))
@@ -22,7 +42,14 @@ def grade_table(rows: list[SubmissionRecord]) -> str:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(line, [*widths, 0])).rstrip())
     graded = sum(1 for r in rows if r.outcome.graded)
     out.append(f"{len(rows)} submission(s): {graded} graded cleanly, "
-               f"{len(rows) - graded} with a named error")
+               f"{len(rows) - graded} with a named error"
+               + (f"; {pending_total} with written answers to grade by hand (formgrader)"
+                  if pending_total else "")
+               + (f"; {late_total} late" if late_total else ""))
+    isolation = sorted({nb.isolation for r in rows for nb in r.notebooks.values()
+                        if nb.isolation})
+    if isolation:
+        out.append("kernels isolated by: " + " | ".join(isolation))
     if details:
         out += ["", "Errors:", *details]
     return "\n".join(out)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import hashlib
 import multiprocessing
 import os
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +29,29 @@ from autograder.gradebook.masters import (
     known_cell_ids,
     loaded_masters,
     prepare_gradebook,
+    stale_releases,
 )
-from autograder.gradebook.record import SubmissionRecord, record_submission, recorded
+from autograder.gradebook.record import (
+    SubmissionRecord,
+    ledger_rows,
+    record_submission,
+    recorded,
+    recorded_bases,
+)
 from autograder.grading.options import Grader
-from autograder.grading.pipeline import NotebookResult, NotebookTask, grade_notebook
-from autograder.sandbox.policy import Limits, Sandbox, SandboxUnavailable, default_hidden
+from autograder.grading.pipeline import (
+    NotebookResult,
+    NotebookTask,
+    failed_result,
+    grade_notebook,
+)
+from autograder.sandbox.policy import (
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    default_hidden,
+    protect,
+)
 
 
 @dataclass
@@ -45,6 +65,9 @@ class BatchOptions:
     warm_kernels: bool = True
     assignments: list[str] | None = None
     progress: bool = True
+    force: bool = False  # regrade every submission found, changed or not
+    students: list[str] | None = None  # grade only these students
+    notebooks: list[str] | None = None  # regrade only these notebooks (the others are kept)
     config: Config | None = None  # nbgrader's, with the kit's options; None: the course's file
 
     @classmethod
@@ -65,9 +88,10 @@ def make_sandbox(options: BatchOptions) -> Sandbox:
                 "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
                 "student code cannot be isolated; install bubblewrap (make system-deps) or run "
                 "without --require-sandbox to grade with resource limits only.")
-        print("warning: bwrap is not available; student code runs WITHOUT isolation (no network "
-              "or filesystem sandbox), with CPU, memory, file-size and time limits only.",
-              file=sys.stderr)
+        if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
+            protect([Path(options.root) / "solutions", Path(options.work)])
+        print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
+              f"network sandbox ({sandbox.isolation}).", file=sys.stderr)
     return sandbox
 
 
@@ -95,22 +119,151 @@ def _run(task: NotebookTask) -> NotebookResult:
     return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
 
 
+def coursekit_digest() -> str:
+    """Hash of the coursekit the verifier and the kernels import (its checks decide grades)."""
+    import coursekit
+
+    h = hashlib.sha256()
+    folder = Path(coursekit.__file__).resolve().parent
+    for path in sorted(folder.rglob("*.py")):
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def grading_basis(masters_digest: str, kit: str, limits: Limits) -> str:
+    """What a grade is decided against: the masters, coursekit and the limits. A change to any
+    of them makes every grade decided against the old basis stale."""
+    h = hashlib.sha256()
+    for part in (masters_digest, kit, repr(limits)):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _recollect(work: Path, student: str, assignment: str,
+               catalogue: dict[str, list[str]]) -> Submission | None:
+    """A recorded submission rebuilt from its collected copy (work/submitted/), or None."""
+    folder = work / "submitted" / student / assignment
+    if not folder.is_dir():
+        return None
+    stamp = folder / "timestamp.txt"
+    sub = Submission(student, assignment, folder,
+                     submitted_at=stamp.read_text().strip() if stamp.is_file() else None)
+    for notebook in catalogue[assignment]:
+        path = folder / f"{notebook}.ipynb"
+        sub.notebooks[notebook] = path if path.is_file() else None
+        if not path.is_file():
+            from autograder.grading.outcome import MISSING, Outcome
+
+            sub.problems[notebook] = Outcome(
+                MISSING, f"{student} handed in no {notebook}.ipynb for {assignment}")
+    return sub
+
+
+STAND_IN_KEY = "autograder_stand_in"  # notebook metadata: the release, put in for a named error
+
+
+def stand_in_notebook(root: Path, result: NotebookResult) -> str | None:
+    """For a notebook that could not be graded (a named error), the released notebook with the
+    error said at the top, written as its autograded copy: formgrader then lists the
+    submission and a grader can open it and give points by hand. None without a release."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    release = Path(root) / "course" / result.assignment / f"{result.notebook}.ipynb"
+    if not release.is_file():
+        return None
+    nb = nbformat.read(release, as_version=4)
+    nb.metadata[STAND_IN_KEY] = str(result.outcome)
+    nb.cells.insert(0, new_markdown_cell(
+        f"**Not graded automatically: {result.outcome}.** This is the released notebook, put "
+        "here so the submission can be graded by hand; every test scores 0."))
+    return nbformat.writes(nb)
+
+
+def _task_of(result: NotebookResult) -> NotebookTask:
+    return NotebookTask(result.student, result.assignment, result.notebook, None, None, [], "")
+
+
 def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
-    """Grade every submission under `source`; return the record of each one graded now."""
+    """Grade every submission under `source`; return the record of each one graded now.
+
+    Skipped: a submission recorded with the same files and the same basis (masters,
+    coursekit, limits), unless `force`. Regraded too: every recorded grade of the assignments
+    being graded whose basis changed, whichever folder it was graded from (from its collected
+    copy in work/submitted/)."""
     root, work = Path(options.root), Path(options.work)
     detect_layout(Path(source))  # refuse a wrong folder before any set-up
     sandbox = make_sandbox(options)
     assignments = options.assignments or existing_assignments(root)
     if not assignments:
-        raise RuntimeError(f"no assignments to grade: {root / 'solutions'} has no NN-*/*.ipynb")
+        raise RuntimeError(f"no assignments to grade: {root / 'solutions'} has no */*.ipynb")
     db_url = prepare_gradebook(root, work, assignments)
-    submissions = collect(Path(source), work / "submitted", catalogue(db_url, assignments))
+    for assignment in stale_releases(root, db_url, assignments):
+        print(f"warning: course/{assignment} is stale: it is not what solutions/{assignment} "
+              "releases now, so students may be working from an older release; run `make "
+              "release` (autograder release) and hand it out. Grading uses the current masters.",
+              file=sys.stderr)
+    catalogue_ = catalogue(db_url, assignments)
+    if options.notebooks:
+        unknown = [n for n in options.notebooks
+                   if not any(n in nbs for nbs in catalogue_.values())]
+        if unknown:
+            raise RuntimeError(f"--notebook {', '.join(unknown)}: no such notebook in "
+                               f"{', '.join(assignments)}")
+    submissions = collect(Path(source), work / "submitted", catalogue_)
+    wanted = set(options.students or [])
+    if wanted:
+        submissions = [s for s in submissions if s.student in wanted]
     done = recorded(db_url)
+    bases_then = recorded_bases(db_url)
     masters = loaded_masters(db_url)
+    kit = coursekit_digest()
+    basis = {a: grading_basis(masters[a], kit, options.limits) for a in assignments}
     for sub in submissions:  # changed masters (say, a fixed hidden test) mean grading again
-        sub.masters_digest = masters[sub.assignment]
-    todo = [s for s in submissions if done.get(s.key) != s.digest()]
+        sub.masters_digest = basis[sub.assignment]
+    here = {s.key for s in submissions}
+    stale_keys = sorted(k for k, b in bases_then.items()
+                        if k[1] in basis and b and b != basis[k[1]]
+                        and (not wanted or k[0] in wanted))
+    elsewhere = []
+    lost = []
+    for key in stale_keys:
+        if key in here:
+            continue
+        sub = _recollect(work, *key, catalogue_)
+        if sub is None:
+            lost.append(key)
+            continue
+        sub.masters_digest = basis[sub.assignment]
+        elsewhere.append(sub)
+    if stale_keys:
+        print(f"{len(stale_keys)} recorded grade(s) are stale (the masters, coursekit or the "
+              f"limits changed since they were graded): regrading them"
+              + (f", {len(elsewhere)} from the copies collected from earlier folders"
+                 if elsewhere else ""), file=sys.stderr)
+    for student, assignment in lost:
+        print(f"warning: {student}/{assignment} is stale but its collected copy is gone "
+              f"({work / 'submitted' / student / assignment}); grade its folder again",
+              file=sys.stderr)
+    if options.force or options.notebooks:
+        todo = list(submissions)
+    else:
+        todo = [s for s in submissions if done.get(s.key) != s.digest()]
     skipped = len(submissions) - len(todo)
+    todo += elsewhere
+    kept: dict[tuple[str, str], dict] = {}
+    digests = {sub.key: sub.digest() for sub in todo}  # of the whole submission
+    if options.notebooks:
+        previous = {r.key: r for r in ledger_rows(db_url)}
+        todo = [s for s in todo if any(n in s.notebooks for n in options.notebooks)]
+        for sub in todo:
+            if sub.key in previous and sub.key not in stale_keys:
+                kept[sub.key] = {n: nb for n, nb in previous[sub.key].notebooks.items()
+                                 if n not in options.notebooks}
+                sub.notebooks = {n: p for n, p in sub.notebooks.items()
+                                 if n in options.notebooks}
     ids = {}
     tasks: list[NotebookTask] = []
     for sub in todo:
@@ -120,14 +273,19 @@ def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
             tasks.append(NotebookTask(sub.student, sub.assignment, notebook,
                                       str(path) if path else None, sub.problems.get(notebook),
                                       ids[(sub.assignment, notebook)], db_url))
-    summaries = _execute(tasks, todo, options, sandbox, db_url, work, skipped)
+    summaries = _execute(tasks, todo, options, sandbox, db_url, work, skipped, kept, digests)
     return summaries
 
 
 def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sandbox,
-             db_url: str, work: Path, skipped: int) -> list[SubmissionRecord]:
+             db_url: str, work: Path, skipped: int,
+             kept: dict | None = None,
+             digests: dict | None = None) -> list[SubmissionRecord]:
     from tqdm import tqdm
 
+    from autograder.course import course_settings
+
+    settings = course_settings(options.root)
     pending = {sub.key: len(sub.notebooks) for sub in todo}
     by_key = {sub.key: sub for sub in todo}
     results: dict[tuple[str, str], list[NotebookResult]] = {k: [] for k in pending}
@@ -140,14 +298,24 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
 
     def finish(result: NotebookResult) -> None:
         key = (result.student, result.assignment)
+        if result.notebook_json is None:
+            result.notebook_json = stand_in_notebook(options.root, result)
         results[key].append(result)
         bar.update(1)
         if len(results[key]) == pending[key]:
             sub = by_key[key]
-            summary = record_submission(
-                db_url, sub.student, sub.assignment, sub.digest(),
-                sorted(results[key], key=lambda r: r.notebook),
-                work / "autograded" / sub.student / sub.assignment)
+            ordered = sorted(results[key], key=lambda r: r.notebook)
+            record = dict(basis=sub.masters_digest, kept=(kept or {}).get(key),
+                          late=(settings.late, settings.extensions.get(key)))
+            digest = (digests or {}).get(key) or sub.digest()
+            autograded = work / "autograded" / sub.student / sub.assignment
+            try:
+                summary = record_submission(db_url, sub.student, sub.assignment, digest,
+                                            ordered, autograded, sub.folder, **record)
+            except Exception as exc:  # this submission's record only: the batch goes on
+                failed = [failed_result(_task_of(r), "while recording", exc) for r in ordered]
+                summary = record_submission(db_url, sub.student, sub.assignment, digest,
+                                            failed, autograded, sub.folder, **record)
             summaries.append(summary)
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}: {summary.outcome.kind}")
 
@@ -156,8 +324,11 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
     slow = [t for t in tasks if not (t.path is None or t.problem)]
     for task in quick:
         finish(grade_notebook(task, None, sandbox))
-    if slow:
+    for attempt in range(2):  # a worker that dies breaks the pool: the rest get a fresh one
+        if not slow:
+            break
         context = multiprocessing.get_context("fork")
+        broken = []
         with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
                                  initializer=_init_worker,
                                  initargs=(config, sandbox)) as pool:
@@ -165,7 +336,17 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    futures.pop(future)
-                    finish(future.result())
+                    task = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        if attempt == 0:
+                            broken.append(task)
+                            continue
+                        result = failed_result(task, "in its worker process", exc)
+                    except Exception as exc:
+                        result = failed_result(task, "in its worker process", exc)
+                    finish(result)
+        slow = broken
     bar.close()
     return sorted(summaries, key=lambda s: s.key)

@@ -13,10 +13,11 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from sqlalchemy import text
 
-from autograder.course import load_config
+from autograder.course import course_settings, load_config
 from autograder.gradebook.record import ensure_ledger
 
 MASTERS = "autograder_masters"
+RELEASES = "autograder_releases"  # digest of the release the current masters make
 
 
 def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
@@ -40,6 +41,7 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
         with tempfile.TemporaryDirectory(dir=work) as scratch:
             config.CourseDirectory.release_directory = scratch
             api = NbGraderAPI(CourseDirectory(config=config), config=config)
+            releases = {}
             for assignment in todo:
                 result = api.generate_assignment(assignment, force=True)
                 if not result["success"]:
@@ -47,6 +49,20 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
                         f"nbgrader could not load the masters of {assignment} from "
                         f"{root / 'solutions' / assignment} into the gradebook:\n"
                         f"{result.get('log') or result.get('error')}")
+                releases[assignment] = release_digest(Path(scratch) / assignment)
+        with Gradebook(db_url) as gb:  # what `make release` would write now, per assignment
+            for assignment, digest in releases.items():
+                gb.db.execute(text(f"DELETE FROM {RELEASES} WHERE assignment = :a"),
+                              {"a": assignment})
+                gb.db.execute(text(f"INSERT INTO {RELEASES} (assignment, digest) VALUES "
+                                   "(:a, :d)"), {"a": assignment, "d": digest})
+            gb.db.commit()
+    settings = course_settings(root)
+    with Gradebook(db_url) as gb:  # due dates from course.toml, always current
+        for assignment in assignments:
+            gb.update_or_create_assignment(assignment, duedate=settings.due_for(assignment))
+        gb.db.commit()
+    if todo:
         with Gradebook(db_url) as gb:
             for assignment in todo:
                 gb.db.execute(text(f"DELETE FROM {MASTERS} WHERE assignment = :a"),
@@ -63,7 +79,29 @@ def _ensure_tables(db_url: str) -> None:
         gb.db.execute(text(
             f"CREATE TABLE IF NOT EXISTS {MASTERS} (assignment VARCHAR(128) PRIMARY KEY, "
             "digest VARCHAR(64) NOT NULL)"))
+        gb.db.execute(text(
+            f"CREATE TABLE IF NOT EXISTS {RELEASES} (assignment VARCHAR(128) PRIMARY KEY, "
+            "digest VARCHAR(64) NOT NULL)"))
         gb.db.commit()
+
+
+def release_digest(folder: Path) -> str:
+    """Hash of a release folder's notebooks (names and bytes)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def stale_releases(root: Path, db_url: str, assignments: list[str]) -> list[str]:
+    """Assignments whose committed release (`course/<id>/`) is not what their current
+    masters make: students are working from an older release (`make release` fixes it)."""
+    with Gradebook(db_url) as gb:
+        rows = gb.db.execute(text(f"SELECT assignment, digest FROM {RELEASES}")).fetchall()
+    made = {a: d for a, d in rows}
+    return [a for a in assignments
+            if a in made and release_digest(Path(root) / "course" / a) != made[a]]
 
 
 def masters_digest(root: Path, assignment: str) -> str:

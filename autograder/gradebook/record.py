@@ -28,12 +28,26 @@ LEDGER = "autograder_ledger"
 
 
 def ensure_ledger(gb: Gradebook) -> None:
-    """Create the ledger table beside nbgrader's tables if it is not there (not committed)."""
+    """Create the ledger table beside nbgrader's tables if it is not there (not committed).
+
+    `basis` is what a grade was decided against (masters, coursekit, limits:
+    `autograder.gradebook.batch.grading_basis`); a ledger from before it has the column added."""
     gb.db.execute(text(
         f"CREATE TABLE IF NOT EXISTS {LEDGER} (student VARCHAR(128) NOT NULL, "
         "assignment VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
         "outcome TEXT NOT NULL, detail TEXT NOT NULL, graded_at VARCHAR(40) NOT NULL, "
-        "PRIMARY KEY (student, assignment))"))
+        "basis VARCHAR(64) NOT NULL DEFAULT '', PRIMARY KEY (student, assignment))"))
+    columns = {row[1] for row in gb.db.execute(text(f"PRAGMA table_info({LEDGER})"))}
+    if "basis" not in columns:
+        gb.db.execute(text(f"ALTER TABLE {LEDGER} ADD COLUMN basis VARCHAR(64) NOT NULL "
+                           "DEFAULT ''"))
+
+
+def recorded_bases(db_url: str) -> dict[tuple[str, str], str]:
+    """(student, assignment) -> the basis each recorded grade was decided against."""
+    with Gradebook(db_url) as gb:
+        rows = gb.db.execute(text(f"SELECT student, assignment, basis FROM {LEDGER}"))
+        return {(s, a): b for s, a, b in rows}
 
 
 def recorded(db_url: str) -> dict[tuple[str, str], str]:
@@ -52,19 +66,24 @@ class NotebookRecord:
     outcome: Outcome
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
 
     def to_json(self) -> dict:
         """The ledger's (and results.json's `extra_data`) shape of a notebook."""
-        return {"score": self.score, "max_score": self.max_score,
+        data = {"score": self.score, "max_score": self.max_score,
                 "error": None if self.outcome.graded else str(self.outcome),
                 "seconds": self.seconds, "timings": dict(self.timings)}
+        if self.isolation:  # only where a kernel ran (older ledgers read back unchanged)
+            data["isolation"] = self.isolation
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> NotebookRecord:
         return cls(score=data["score"], max_score=data["max_score"],
                    outcome=Outcome.from_text(data.get("error")),
                    seconds=float(data.get("seconds", 0.0)),
-                   timings=dict(data.get("timings", {})))
+                   timings=dict(data.get("timings", {})),
+                   isolation=str(data.get("isolation", "")))
 
 
 @dataclass(frozen=True)
@@ -130,16 +149,47 @@ def ledger_rows(db_url: str) -> list[SubmissionRecord]:
 
 
 def record_submission(db_url: str, student: str, assignment: str, digest: str,
-                      results: list[NotebookResult], autograded: Path) -> SubmissionRecord:
-    """Write the autograded notebooks, then grades + ledger row in one transaction."""
+                      results: list[NotebookResult], autograded: Path,
+                      submitted: Path | None = None, basis: str = "",
+                      kept: dict[str, NotebookRecord] | None = None,
+                      late: tuple | None = None) -> SubmissionRecord:
+    """Write the autograded notebooks, then grades + ledger row in one transaction.
+
+    `submitted`: the collected folder, whose `timestamp.txt` and `submission_secret.txt` go
+    beside the autograded notebooks (nbgrader's generate_feedback carries them to the
+    feedback folder, where release_feedback reads them). `basis`: what the grade was decided
+    against. `kept`: notebooks not regraded this time (`grade --notebook`), as recorded.
+    `late`: (LatePolicy, the student's extension) for nbgrader's late penalties."""
     with warnings.catch_warnings():
         # nbgrader 0.9.6's session use trips SQLAlchemy 2's autoflush warnings (harmless)
         warnings.simplefilter("ignore", SAWarning)
-        return _record(db_url, student, assignment, digest, results, autograded)
+        return _record(db_url, student, assignment, digest, results, autograded, submitted,
+                       basis, kept or {}, late)
+
+
+def carry_exchange_files(submitted: Path | None, autograded: Path, graded_at: str) -> None:
+    """timestamp.txt and submission_secret.txt in the autograded folder, as nbgrader's
+    autograde leaves them: copied from the submission, else made (the grading time; a random
+    secret, for layouts that never went through the exchange)."""
+    import secrets
+
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        source = submitted / name if submitted is not None else None
+        target = autograded / name
+        if source is not None and source.is_file():
+            shutil.copyfile(source, target)
+        elif not target.exists():
+            target.write_text(
+                datetime.fromisoformat(graded_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+                if name == "timestamp.txt" else secrets.token_hex(32))
 
 
 def _record(db_url: str, student: str, assignment: str, digest: str,
-            results: list[NotebookResult], autograded: Path) -> SubmissionRecord:
+            results: list[NotebookResult], autograded: Path,
+            submitted: Path | None = None, basis: str = "",
+            kept: dict[str, NotebookRecord] | None = None,
+            late: tuple | None = None) -> SubmissionRecord:
+    kept = {k: v for k, v in (kept or {}).items() if k not in {r.notebook for r in results}}
     autograded.mkdir(parents=True, exist_ok=True)
     for result in results:
         if result.notebook_json is not None:
@@ -148,9 +198,18 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             tmp.write_text(result.notebook_json, encoding="utf-8")
             tmp.replace(target)
     graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    carry_exchange_files(submitted, autograded, graded_at)
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
+        stamp = submitted / "timestamp.txt" if submitted is not None else None
+        fields = {}
+        if stamp is not None and stamp.is_file():  # nbgrader computes lateness from it
+            from nbgrader.utils import parse_utc
+
+            fields["timestamp"] = parse_utc(stamp.read_text().strip())
+        if late is not None and late[1]:
+            fields["extension"] = late[1]
+        submission = gb.update_or_create_submission(assignment, student, **fields)
         for result in results:
             notebook = next(n for n in submission.notebooks if n.name == result.notebook)
             for grade in notebook.grades:
@@ -160,22 +219,37 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             for comment in notebook.comments:
                 comment.auto_comment = ("No response." if comment.name in result.no_response
                                         else None)
+        gb.db.flush()
+        seconds_late = float(submission.total_seconds_late or 0) if fields else 0.0
+        for notebook in submission.notebooks:  # what nbgrader's AssignLatePenalties does
+            notebook.late_submission_penalty = None
+            if late is not None and seconds_late > 0:
+                from autograder.gradebook.late import penalty_for
+
+                policy = late[0]
+                score = sum(float(g.score or 0) for g in notebook.grades)
+                notebook.late_submission_penalty = penalty_for(
+                    score, seconds_late, policy.per_day, policy.max_fraction,
+                    policy.grace_minutes) or None
         max_scores = {notebook.name: float(notebook.max_score)
                       for notebook in submission.notebooks}
+        notebooks = {r.notebook: NotebookRecord(
+            score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
+            seconds=round(r.seconds, 3),
+            timings={k: round(v, 3) for k, v in r.timings.items()},
+            isolation=r.isolation) for r in results}
+        notebooks.update(kept)
         record = SubmissionRecord(
-            student, assignment, score=float(sum(r.score for r in results)),
+            student, assignment, score=float(sum(nb.score for nb in notebooks.values())),
             max_score=float(submission.max_score), graded_at=graded_at,
-            notebooks={r.notebook: NotebookRecord(
-                score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
-                seconds=round(r.seconds, 3),
-                timings={k: round(v, 3) for k, v in r.timings.items()}) for r in results})
+            notebooks=dict(sorted(notebooks.items())))
         gb.db.execute(text(f"DELETE FROM {LEDGER} WHERE student = :s AND assignment = :a"),
                       {"s": student, "a": assignment})
         gb.db.execute(text(
-            f"INSERT INTO {LEDGER} (student, assignment, digest, outcome, detail, graded_at) "
-            "VALUES (:s, :a, :d, :o, :j, :t)"),
+            f"INSERT INTO {LEDGER} (student, assignment, digest, outcome, detail, graded_at, "
+            "basis) VALUES (:s, :a, :d, :o, :j, :t, :b)"),
             {"s": student, "a": assignment, "d": digest, "o": record.outcome.kind.value,
-             "j": json.dumps(record.detail(), sort_keys=True), "t": graded_at})
+             "j": json.dumps(record.detail(), sort_keys=True), "t": graded_at, "b": basis})
         gb.db.commit()
     return record
 

@@ -20,11 +20,16 @@ class Kind(str, Enum):
     WRONG_ASSIGNMENT = "wrong assignment"
     NOT_A_NOTEBOOK = "not a notebook"
     INVALID_JSON = "invalid JSON"
+    LINKED = "symbolic link"  # a submitted file or folder that is a link (never followed)
+    BAD_ARCHIVE = "bad archive"  # a zip that cannot be extracted safely
+    TOO_LARGE = "too large"  # over a size limit checked before anything runs
     # found while executing or scoring
     TIMED_OUT = "timed out"
     MEMORY = "killed for memory"
     KERNEL_DIED = "kernel died"
     TAMPERING = "tampering detected"
+    # anything else that went wrong for this one submission (the grader's own exception)
+    GRADER_ERROR = "grading failed"
 
     def __str__(self) -> str:
         return self.value
@@ -40,6 +45,10 @@ TIMED_OUT = Kind.TIMED_OUT
 MEMORY = Kind.MEMORY
 KERNEL_DIED = Kind.KERNEL_DIED
 TAMPERING = Kind.TAMPERING
+LINKED = Kind.LINKED
+BAD_ARCHIVE = Kind.BAD_ARCHIVE
+TOO_LARGE = Kind.TOO_LARGE
+GRADER_ERROR = Kind.GRADER_ERROR
 
 
 @dataclass(frozen=True)

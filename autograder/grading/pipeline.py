@@ -24,9 +24,18 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from traitlets.config import Config
 
+from autograder.grading.inert_html import make_inert
 from autograder.grading.load import load_notebook
 from autograder.grading.options import Grader
-from autograder.grading.outcome import KERNEL_DIED, MEMORY, NOT_A_NOTEBOOK, TIMED_OUT, Kind, Outcome
+from autograder.grading.outcome import (
+    GRADER_ERROR,
+    KERNEL_DIED,
+    MEMORY,
+    NOT_A_NOTEBOOK,
+    TIMED_OUT,
+    Kind,
+    Outcome,
+)
 from autograder.grading.steps.sandboxed_execute import SandboxedExecute
 from autograder.sandbox.policy import Sandbox
 
@@ -54,6 +63,7 @@ class NotebookResult:
     notebook_json: str | None = None  # the autograded notebook
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
 
     @property
     def score(self) -> float:
@@ -61,13 +71,42 @@ class NotebookResult:
 
 
 def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> NotebookResult:
-    """Run one submitted notebook through the pipeline; never raises for student mistakes."""
+    """Run one submitted notebook through the pipeline; never raises: whatever goes wrong for
+    this submission (in loading, sanitising, executing or scoring it) is its named error,
+    with the exception's type, and the batch goes on."""
+    start = time.monotonic()
+    phase = ["load"]
+    try:
+        return _grade_notebook(task, config, sandbox, phase)
+    except Exception as exc:
+        return failed_result(task, f"while {phase[0]}", exc, time.monotonic() - start)
+
+
+def failed_result(task: NotebookTask, when: str, exc: BaseException,
+                  seconds: float = 0.0) -> NotebookResult:
+    """The result of a notebook the grader failed on: no score, a named error saying where
+    and what (the exception's type and message)."""
+    detail = f"{task.student}/{task.assignment}/{task.notebook}.ipynb: the grader failed " \
+             f"{when} ({type(exc).__name__}: {str(exc)[:200]}); the tests score 0"
+    return NotebookResult(task.student, task.assignment, task.notebook,
+                          Outcome(GRADER_ERROR, _printable(detail)), seconds=seconds)
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
+                    phase: list[str]) -> NotebookResult:
     start = time.monotonic()
     result = NotebookResult(task.student, task.assignment, task.notebook,
                             task.problem or Outcome())
     nb = None
     if task.problem is None:
-        nb, problem = load_notebook(Path(task.path), task.student, task.assignment)
+        limits = sandbox.limits
+        nb, problem = load_notebook(Path(task.path), task.student, task.assignment,
+                                    max_bytes=limits.notebook_mb * 1024 * 1024,
+                                    max_cells=limits.notebook_cells)
         result.outcome = problem or result.outcome
     if nb is None:
         result.seconds = time.monotonic() - start
@@ -78,6 +117,7 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         "autograder": {"known_ids": set(task.known_ids)},
         "metadata": {"path": "."},
     }
+    phase[0] = "sanitising"
     try:
         nb, resources = sanitize_notebook(nb, resources, config)
     except Exception as exc:  # nbgrader's metadata validation of a mangled notebook
@@ -88,9 +128,12 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         return result
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
+    phase[0] = "executing"
+    result.isolation = sandbox.isolation
     nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
     result.timings.update(resources["autograder"].get("timings", {}))
     executed = time.monotonic()
+    phase[0] = "scoring"
     nb, resources = score_notebook(nb, resources, config)
     failure = resources["autograder"].get("failure")
     if failure:
@@ -107,7 +150,8 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
         if utils.is_solution(cell) and cell.metadata.nbgrader.get(
                 "checksum") == utils.compute_checksum(cell):
             result.no_response.append(cell.metadata.nbgrader["grade_id"])
-    result.notebook_json = nbformat.writes(nb)
+    phase[0] = "writing the autograded notebook"
+    result.notebook_json = nbformat.writes(make_inert(nb))  # an instructor opens it
     result.seconds = time.monotonic() - start
     result.timings["verify + score"] = time.monotonic() - executed
     return result

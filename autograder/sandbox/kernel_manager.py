@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -14,6 +13,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
+from autograder.sandbox.runtime import hand_to, kill_uid, remove_tree, seal
 from autograder.sandbox.warm_kernels import zygote_for
 
 
@@ -67,9 +67,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:
             self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
             os.chmod(self.runtime_dir, 0o700)
+        self.kernel_uid = self.sandbox.kernel_user()
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
         if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
             self.scratch.mkdir()
+            hand_to(self.scratch, [], self.kernel_uid)
         self.transport = "ipc"
         self.ip = str(self.runtime_dir / "k")
         self.connection_file = str(self.runtime_dir / "kernel.json")
@@ -79,10 +81,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         return [a.replace("{connection_file}", self.connection_file) for a in argv]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # the kernel's uid may create its sockets here until it answers (`seal_runtime`)
+        hand_to(self.runtime_dir, [Path(self.connection_file)], self.kernel_uid)
         if self.zygote is not None:
             provisioner = self.provisioner
             provisioner.process = self.zygote.spawn(self.connection_file, self.scratch,
-                                                    self.sandbox.kernel_limits())
+                                                    self.sandbox.kernel_limits(),
+                                                    self.kernel_uid)
             provisioner.pid = provisioner.process.pid
             provisioner.pgid = None  # signals go through the zygote, never to a host group
             self._reconcile_connection_info(provisioner.connection_info)
@@ -105,7 +110,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     interrupt_kernel = _async_interrupt_kernel
 
+    def seal_runtime(self) -> None:
+        """The kernel answered (its sockets exist): its folder is the grader's again, so
+        student code cannot add files to it (or swap it: its parent is not writable)."""
+        seal(self.runtime_dir, traversable=not self.sandbox.isolated)
+
     def remove_runtime(self) -> None:
         if self.zygote is not None:
             self.zygote.clean()
-        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        elif not self.sandbox.isolated:  # no PID namespace: whatever the notebook started
+            kill_uid(self.kernel_uid)
+        remove_tree(self.runtime_dir)

@@ -1,20 +1,30 @@
-"""The sandbox policy: what a kernel may see and use (bwrap argv, environment, rlimits).
+"""The sandbox policy: what a kernel may see and use (bwrap argv, environment, rlimits, uid).
 
-With bwrap: no network (`--unshare-net`, so the kernel talks over IPC sockets), a read-only view
-of the system, a private writable scratch folder (the kernel's working directory and $HOME, in a
-size-limited tmpfs /tmp of the sandbox's own), no capabilities, and
-empty tmpfs mounts over everything a submission must not see: the masters (`solutions/`, which
-hold the hidden tests and the reference package), the work folder (gradebook, other students'
-submissions and autograded copies) and the grader's home folder.
+With bwrap the kernel sees an allow-list, never the host with holes punched in it: read-only
+binds of `/usr` (and the `/bin`, `/lib*` links into it), the few `/etc` files the dynamic loader
+and the time zone need, the Python installation, the virtualenv and exactly the `coursekit`
+folder; a fresh `/dev` and `/proc` (of its own PID namespace), a private size-limited tmpfs for
+`/tmp` (its scratch: working directory, $HOME, $TMPDIR) and `/dev/shm`, and the one runtime folder
+that holds its connection file and sockets. Nothing else of the host exists inside: no home, no
+course or solutions, no work folder, no `/run`, `/var` or host `/tmp`, so no host socket. No
+network (`--unshare-net`; the kernel talks over IPC sockets), no SysV IPC, its own PID namespace
+(PID 1 is bwrap's init, started with an empty environment), no capabilities.
 
-Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written)
-and RLIMIT_NPROC-free process limits via `prlimit`, plus a wall clock enforced by the executor.
-Without bwrap the limits still apply; `Sandbox.isolated` says whether isolation is on.
+Where the grader runs as root, the kernel itself runs as an unprivileged uid of its worker's own
+(`kernel_uid`), so RLIMIT_NPROC binds (it never binds for root) and a fork storm costs only its
+notebook. Where bwrap cannot run, the kernel still runs as that uid (via `setpriv`), with a
+cleared environment and every rlimit; `Sandbox.isolation` says which of these a run had.
+
+Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written),
+RLIMIT_NPROC (processes and threads of the kernel's uid), no core files, plus a wall clock
+enforced by the executor.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,14 +38,36 @@ PRLIMIT = shutil.which("prlimit") or (
 )
 
 
-PRLIMIT_FLAGS = {"memory": "as", "cpu": "cpu", "file_size": "fsize", "core": "core"}
+SETPRIV = shutil.which("setpriv") or (
+    "/usr/bin/setpriv" if Path("/usr/bin/setpriv").exists() else None
+)
+ENV = "/usr/bin/env" if Path("/usr/bin/env").exists() else "env"
+
+PRLIMIT_FLAGS = {"memory": "as", "cpu": "cpu", "file_size": "fsize", "core": "core",
+                 "processes": "nproc"}
 
 SANDBOX_SCRATCH = Path("/tmp/scratch")  # inside the sandbox only
 
+# Unprivileged uids for kernels: one per worker process (`kernel_uid`), so RLIMIT_NPROC counts
+# only that worker's kernel. Far above any uid a system hands out, and never a file's owner.
+KERNEL_UID_BASE = 1_700_000_000
+
 # No network (kernels talk over IPC sockets), no SysV IPC shared with the host or other kernels,
-# and no capabilities: a grader run as root (CI containers) would otherwise hand its kernels
-# CAP_SYS_ADMIN, and `umount` of the tmpfs over solutions/ would show the hidden tests.
-ISOLATION = ("--unshare-net", "--unshare-ipc", "--cap-drop", "ALL", "--die-with-parent")
+# a PID namespace of its own (the host's processes and their environments are not in its /proc),
+# a new session (no TIOCSTI into a terminal), and no capabilities: a grader run as root (CI
+# containers) would otherwise hand its kernels CAP_SYS_ADMIN.
+ISOLATION = ("--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts",
+             "--new-session", "--die-with-parent")
+# What the zygote keeps (it runs as root inside its sandbox): switching each forked kernel to
+# the kernel uid, giving it its scratch folder, killing what a notebook left and wiping it.
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE",
+               "CAP_FOWNER")
+# The few files of /etc a kernel needs: the dynamic loader's cache, the local time zone, the
+# MIME table and fontconfig's configuration (matplotlib complains on stderr without it).
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+             "/etc/timezone", "/etc/mime.types", "/etc/fonts")
+# The environment bwrap itself (PID 1 of the sandbox) runs with: nothing of the grader's.
+LAUNCH_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
 class SandboxUnavailable(RuntimeError):
@@ -53,11 +85,22 @@ class Limits:
     wall_clock: int = 180
     output_bytes: int = 200_000
     scratch_mb: int = 256  # size of each tmpfs a kernel writes to: /tmp (its scratch) and /dev/shm
+    processes: int = 64  # processes and threads of the kernel's uid (a kernel uses about 10)
+    notebook_mb: int = 20  # a submitted file larger than this is refused before it runs
+    notebook_cells: int = 2_000  # and so is a notebook with more cells than this
+
+
+def kernel_uid() -> int | None:
+    """The uid this worker's kernels run as, or None where the grader cannot switch uids
+    (not root): then the kernel keeps the grader's uid (and bwrap's user namespace)."""
+    if os.geteuid() != 0:
+        return None
+    return KERNEL_UID_BASE + os.getpid()
 
 
 @dataclass
 class Sandbox:
-    """How kernels are started: which folders are hidden, which limits apply."""
+    """How kernels are started: what they see, which limits apply, which uid they run as."""
 
     hidden: list[Path] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
@@ -65,10 +108,29 @@ class Sandbox:
     python: str = sys.executable
     warm_kernels: bool = True  # fork kernels from a warm zygote where bwrap isolates them
     readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
+    drop_user: bool = True  # run kernels as `kernel_uid()` where the grader is root
 
     @property
     def isolated(self) -> bool:
         return self.use_bwrap and BWRAP is not None and bwrap_works()
+
+    def kernel_user(self) -> int | None:
+        """The uid kernels run as (None: the grader's own)."""
+        if not self.drop_user:
+            return None
+        uid = kernel_uid()
+        if uid is None or (not self.isolated and not unprivileged_python_works(self.python)):
+            return None
+        return uid
+
+    @property
+    def isolation(self) -> str:
+        """What isolation a kernel of this sandbox gets, as the grade table and CI print it."""
+        user = self.kernel_user()
+        who = f"uid {user}" if user is not None else "the grader's uid"
+        if self.isolated:
+            return f"bwrap allow-list, {who}, rlimits"
+        return f"no bwrap: {who}, cleared environment, rlimits"
 
     def scratch_for(self, runtime_dir: Path) -> Path:
         """A kernel's working directory, $HOME and $TMPDIR: inside bwrap, a folder of the
@@ -80,58 +142,68 @@ class Sandbox:
         """The command that starts one kernel; `{connection_file}` is filled in by jupyter."""
         kernel = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                   "--HistoryManager.hist_file=:memory:"]
-        return self.confine(kernel, runtime_dir, scratch, kernel_environment(scratch))
+        user = self.kernel_user()
+        if user is not None and SETPRIV:
+            kernel = [SETPRIV, f"--reuid={user}", f"--regid={user}", "--clear-groups",
+                      "--", *kernel]
+        return self.confine(kernel, runtime_dir, scratch, kernel_environment(scratch),
+                            caps=("CAP_SETUID", "CAP_SETGID") if user is not None else ())
 
     def zygote_argv(self, runtime_dir: Path) -> list[str]:
         """The command that starts a kernel zygote (`autograder.sandbox.zygote`) in its own
-        sandbox and PID namespace; each kernel it forks sets its own CPU limit."""
+        sandbox and PID namespace; each kernel it forks sets its own limits and uid."""
         home = runtime_dir / "zygote"
         home.mkdir(exist_ok=True)
         source = (Path(__file__).parent / "zygote.py").read_text()
+        caps = ZYGOTE_CAPS if self.kernel_user() is not None else ()
         return self.confine([self.python, "-c", source], runtime_dir, home,
-                            kernel_environment(home), own_pids=True, cpu_limit=False)
+                            kernel_environment(home), cpu_limit=False, caps=caps)
 
     def confine(self, command: list[str], runtime_dir: Path, cwd: Path, env: dict[str, str],
-                own_pids: bool = False, cpu_limit: bool = True) -> list[str]:
-        """`command` inside bwrap (when isolated) and under the resource limits."""
+                cpu_limit: bool = True, caps: tuple[str, ...] = ()) -> list[str]:
+        """`command` inside bwrap (when isolated) and under the resource limits, started with
+        an empty environment (bwrap is the sandbox's PID 1: its environment must hold nothing
+        of the grader's)."""
         if self.isolated:
             size = str(self.limits.scratch_mb * 1024 * 1024)
-            argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                    "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+            argv = [BWRAP, *allow_list(self.readonly_binds),
+                    "--dev", "/dev", "--proc", "/proc",
+                    "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                    "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
             if cwd.is_relative_to(SANDBOX_SCRATCH):
-                argv += ["--dir", str(cwd)]
-            for folder in self.hidden:
-                if folder.exists():
-                    argv += ["--tmpfs", str(folder)]
-            for folder in self.readonly_binds:
-                argv += ["--ro-bind", str(folder), str(folder)]
-            for folder in self.hidden:
-                if folder.exists():
-                    argv += ["--remount-ro", str(folder)]  # empty and unwritable
-            argv += ["--bind", str(runtime_dir), str(runtime_dir), *ISOLATION]
-            if own_pids:
-                argv += ["--unshare-pid"]
+                argv += ["--perms", "0777", "--dir", str(cwd)]
+            for folder in self.hidden:  # a hidden folder inside a bound one stays hidden
+                if folder.exists() and any(folder.is_relative_to(b) for b in self.readonly_binds):
+                    argv += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+            argv += ["--bind", str(runtime_dir), str(runtime_dir), *ISOLATION,
+                     "--cap-drop", "ALL"]
+            for cap in caps:
+                argv += ["--cap-add", cap]
             argv += ["--chdir", str(cwd), "--clearenv"]
             for key, value in env.items():
                 argv += ["--setenv", key, value]
             argv += command
         else:
-            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *command]
+            argv = list(command)
         if PRLIMIT:
             limits = self.kernel_limits()
             if not cpu_limit:
                 del limits["cpu"]
             argv = [PRLIMIT, *[f"--{PRLIMIT_FLAGS[name]}={value}" for name, value in
                                limits.items()], "--", *argv]
-        return argv
+        launch = LAUNCH_ENV if self.isolated else env
+        return [ENV, "-i", *[f"{k}={v}" for k, v in launch.items()], *argv]
 
     def kernel_limits(self) -> dict[str, int]:
         """A kernel's rlimits, by the names `autograder.sandbox.zygote` takes (a forked kernel
         sets them on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (a kernel started
         anew)."""
         mb = 1024 * 1024
-        return {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
-                "file_size": self.limits.file_size_mb * mb, "core": 0}
+        limits = {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
+                  "file_size": self.limits.file_size_mb * mb, "core": 0}
+        if self.kernel_user() is not None:  # a uid of the kernel's own: RLIMIT_NPROC counts
+            limits["processes"] = self.limits.processes  # only its processes and threads
+        return limits
 
 
 def kernel_environment(scratch: Path) -> dict[str, str]:
@@ -149,10 +221,45 @@ def kernel_environment(scratch: Path) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "LANG": "C.UTF-8",
+        "USER": "student",
+        "LOGNAME": "student",
         "NBGRADER_EXECUTION": "autograde",
         # coursekit's checks only record what the student's code returns; the grader decides
         "COURSEKIT_RECORD": "1",
     }
+
+
+def allow_list(binds: list[Path]) -> list[str]:
+    """bwrap arguments for the read-only part of a kernel's world: /usr and the /bin, /sbin,
+    /lib* entries (as the host has them: links into /usr, or folders), the /etc files in
+    `ETC_FILES`, and each of `binds` (the Python installation, the virtualenv, coursekit)."""
+    argv = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        top = Path("/") / name
+        if top.is_symlink():
+            argv += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            argv += ["--ro-bind", str(top), str(top)]
+    made: set[Path] = set()
+
+    def parents(path: Path) -> list[str]:
+        """bwrap makes a mount point's missing parents mode 0700 (unreachable for the kernel
+        uid): make them 0755 first, empty (nothing else of the host is in them)."""
+        out: list[str] = []
+        for parent in reversed(path.parents):
+            if parent != Path("/") and parent not in made:
+                made.add(parent)
+                out += ["--perms", "0755", "--dir", str(parent)]
+        return out
+
+    argv += parents(Path("/etc/x"))
+    for path in ETC_FILES:
+        argv += ["--ro-bind-try", path, path]
+    covered = [Path("/usr"), *[Path("/") / n for n in ("bin", "sbin", "lib", "lib32", "lib64")]]
+    for folder in binds:
+        if not any(folder.is_relative_to(c) for c in covered):
+            argv += [*parents(folder), "--ro-bind", str(folder), str(folder)]
+    return argv
 
 
 _BWRAP_WORKS: bool | None = None
@@ -165,14 +272,40 @@ def bwrap_works() -> bool:
         if BWRAP is None:
             _BWRAP_WORKS = False
         else:
-            probe = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                     "--size", "1048576", "--tmpfs", "/tmp", *ISOLATION, "--unshare-pid", "true"]
+            probe = [BWRAP, *allow_list([]), "--dev", "/dev", "--proc", "/proc",
+                     "--size", "1048576", "--tmpfs", "/tmp", *ISOLATION, "--cap-drop", "ALL",
+                     "true"]
             _BWRAP_WORKS = subprocess.run(probe, capture_output=True).returncode == 0
     return _BWRAP_WORKS
 
 
+_UNPRIVILEGED_PYTHON: dict[str, bool] = {}
+
+
+def unprivileged_python_works(python: str) -> bool:
+    """Whether `python` (with ipykernel) starts as the kernel uid, without bwrap: a Python
+    installed under a private home (pyenv under /root) does not, and the kernel then keeps the
+    grader's uid (the grade table says so)."""
+    if python not in _UNPRIVILEGED_PYTHON:
+        uid = kernel_uid()
+        ok = False
+        if uid is not None and SETPRIV:
+            probe = [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                     python, "-c", "import ipykernel, numpy, coursekit"]
+            try:
+                ok = subprocess.run(probe, capture_output=True, cwd="/", timeout=60,
+                                    env={"PATH": "/usr/bin:/bin", "HOME": "/"}).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+        _UNPRIVILEGED_PYTHON[python] = ok
+    return _UNPRIVILEGED_PYTHON[python]
+
+
 def default_hidden(root: Path, work: Path) -> list[Path]:
-    """Folders a submission must not see: masters, work folders, the grader's home."""
+    """Folders a submission must not see: masters, work folders, the grader's home. With
+    bwrap's allow-list they are not in the sandbox at all (but for one inside a bound folder,
+    which gets an empty tmpfs); without bwrap, `protect` makes them unreadable for the kernel
+    uid."""
     candidates = [root / "solutions", work, REPO_ROOT / "solutions", REPO_ROOT / "work",
                   REPO_ROOT / "output", Path.home(), Path("/root"), Path("/home")]
     resolved = sorted({folder.resolve() for folder in candidates}, key=lambda p: len(p.parts))
@@ -183,9 +316,28 @@ def default_hidden(root: Path, work: Path) -> list[Path]:
     return hidden
 
 
+def protect(folders: list[Path]) -> None:
+    """Without bwrap: make what the grader keeps (masters, work folder: gradebook, submissions,
+    autograded copies, feedback) unreadable for other uids, the kernel's included. Only the
+    folders themselves change (mode 0700, never following a link); their contents stay as
+    they are, unreachable below them."""
+    for folder in folders:
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if info.st_uid == os.geteuid():
+                os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
+        finally:
+            os.close(fd)
+
+
 def runtime_binds() -> list[Path]:
-    """What student code needs even where a hidden folder sits above it (read-only):
-    the Python installation (pyenv keeps it under $HOME), the virtualenv and coursekit."""
+    """What student code needs (read-only): the Python installation (pyenv keeps it under
+    $HOME), the virtualenv (its site-packages: numpy, ipykernel, matplotlib, ...) and exactly
+    the `coursekit` folder (an editable install keeps it in the checkout, which is not shown)."""
     import coursekit
 
     folders = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),

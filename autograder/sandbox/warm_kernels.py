@@ -17,7 +17,6 @@ import json
 import multiprocessing.util
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 from autograder.sandbox.policy import Sandbox, kernel_environment
+from autograder.sandbox.runtime import remove_tree
 
 WARM_UP_SECONDS = 60
 SPAWN_SECONDS = 40  # the zygote answers once the kernel's sockets are bound (or in 30 s)
@@ -44,7 +44,8 @@ class ZygoteClient:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.runtime = Path(tempfile.mkdtemp(prefix="autograder-zygote-"))
-        os.chmod(self.runtime, 0o700)
+        # traversable, not listable or writable: each kernel uid reaches only its own folder
+        os.chmod(self.runtime, 0o711)
         self.process = subprocess.Popen(
             sandbox.zygote_argv(self.runtime), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, bufsize=1)
@@ -80,9 +81,11 @@ class ZygoteClient:
         """A fresh folder for one kernel (connection file, sockets, scratch)."""
         return Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime))
 
-    def spawn(self, connection_file: str, scratch: Path, limits: dict[str, int]) -> ForkedKernel:
+    def spawn(self, connection_file: str, scratch: Path, limits: dict[str, int],
+              uid: int | None = None) -> ForkedKernel:
         reply = self.request({"spawn": {"connection_file": connection_file, "cwd": str(scratch),
-                                        "env": kernel_environment(scratch), "limits": limits}},
+                                        "env": kernel_environment(scratch), "limits": limits,
+                                        "uid": uid}},
                              SPAWN_SECONDS)
         return ForkedKernel(self, reply["pid"])
 
@@ -107,7 +110,7 @@ class ZygoteClient:
                 except OSError:
                     pass
             self.process = None
-        shutil.rmtree(self.runtime, ignore_errors=True)
+        remove_tree(self.runtime)
 
 
 class ForkedKernel:

@@ -8,7 +8,8 @@ It is a standalone script (stdlib at the top, no `autograder` import) that the g
 `python -c <this file's source>` inside `bwrap --unshare-pid ...`, because the checkout itself may
 be hidden from the sandbox. It talks to its worker over stdin/stdout, one JSON object per line:
 
-    -> {"spawn": {"connection_file": ..., "cwd": ..., "env": {...}, "limits": {...}}}
+    -> {"spawn": {"connection_file": ..., "cwd": ..., "env": {...}, "limits": {...},
+                  "uid": N | null}}   (the forked kernel switches to uid N before it starts)
     <- {"pid": N}
     -> {"ping": null}       <- {"ok": true}
     -> {"poll": N}          <- {"exit": null | code}  (a negative code: killed by that signal)
@@ -38,7 +39,8 @@ import time
 
 PR_SET_DUMPABLE = 4
 LIMITS = {"memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU,
-          "file_size": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE}
+          "file_size": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE,
+          "processes": resource.RLIMIT_NPROC}
 WARM = ("numpy", "numpy.linalg", "numpy.random", "numpy.testing", "matplotlib",
         "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
         "ipykernel.zmqshell", "ipykernel.debugger", "coursekit")
@@ -86,6 +88,9 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
             os.dup2(devnull, fd)
         os.close(devnull)
         os.makedirs(spec["cwd"], exist_ok=True)  # in the sandbox's /tmp, emptied by `clean`
+        uid = spec.get("uid")
+        if uid is not None:
+            os.chown(spec["cwd"], uid, uid)
         os.chdir(spec["cwd"])
         os.environ.clear()
         os.environ.update(spec["env"])
@@ -97,6 +102,13 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         numpy.random.seed()  # as a fresh kernel: its own draws (Python's random reseeds itself)
         for name, value in spec["limits"].items():
             resource.setrlimit(LIMITS[name], (value, value))
+        if uid is not None:  # the kernel's own unprivileged uid: no capability, NPROC binds
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if os.getuid() != uid or os.geteuid() != uid:
+                raise RuntimeError("could not drop to the kernel uid")
+            ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc/self, as usual
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         from ipykernel.kernelapp import IPKernelApp

@@ -42,13 +42,129 @@ def test_zip_per_student_with_folders_or_bare_notebooks_and_no_path_escape(tmp_p
     source.mkdir()
     with zipfile.ZipFile(source / "ada.zip", "w") as zf:
         zf.writestr("homework/01-derivatives/derivatives.ipynb", NOTEBOOK)
-        zf.writestr("../../escaped.ipynb", NOTEBOOK)
     with zipfile.ZipFile(source / "bob.zip", "w") as zf:
         zf.writestr("chain.ipynb", NOTEBOOK)
+    with zipfile.ZipFile(source / "cat.zip", "w") as zf:
+        zf.writestr("01-derivatives/derivatives.ipynb", NOTEBOOK)
+        zf.writestr("../../escaped.ipynb", NOTEBOOK)
     (source / "eve.zip").write_bytes(b"not a zip at all")
     subs = _by_key(collect(source, tmp_path / "work" / "submitted", CATALOGUE))
-    assert set(subs) == {("ada", "01-derivatives"), ("bob", "02-chain-rule")}
+    assert {k for k, s in subs.items() if not s.problems} == {("ada", "01-derivatives"),
+                                                                ("bob", "02-chain-rule")}
     assert not list(tmp_path.rglob("escaped.ipynb"))
+    for student, reason in (("cat", "climbs out of the archive"), ("eve", "BadZipFile")):
+        for assignment in CATALOGUE:  # that student's named error, for every assignment
+            (outcome,) = subs[(student, assignment)].problems.values()
+            assert outcome.kind == "bad archive" and reason in outcome.detail, outcome
+
+
+def _zip(path: Path, entries: list[tuple[str, bytes]], link: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+        if link is not None:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = (0o120777 << 16)  # a symlink entry
+            zf.writestr(info, "/work/solutions/01-derivatives/derivatives.ipynb")
+    return path
+
+
+@pytest.mark.parametrize("name,entries,link,reason", [
+    ("long-name", [("a" * 300 + ".ipynb", NOTEBOOK.encode())], None, "too long"),
+    ("clash", [("01-derivatives", b"x"), ("01-derivatives/derivatives.ipynb",
+                                          NOTEBOOK.encode())], None, "both a file and a folder"),
+    ("absolute", [("/etc/derivatives.ipynb", NOTEBOOK.encode())], None, "absolute"),
+    ("dotdot", [("a/../../derivatives.ipynb", NOTEBOOK.encode())], None, "'..'"),
+    ("bomb", [("01-derivatives/derivatives.ipynb", b"0" * (51 * 1024 * 1024))], None,
+     "bytes uncompressed"),
+    ("link", [], "01-derivatives/derivatives.ipynb", "symbolic link"),
+    ("twice", [("chain.ipynb", b"1"), ("chain.ipynb", b"2")], None, "twice"),
+])
+def test_every_zip_problem_is_that_students_named_error_and_the_rest_is_collected(
+        tmp_path, name, entries, link, reason):
+    source = tmp_path / "zips"
+    source.mkdir()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        _zip(source / f"{name}.zip", entries, link)
+    _zip(source / "ada.zip", [("01-derivatives/derivatives.ipynb", NOTEBOOK.encode())])
+    subs = _by_key(collect(source, tmp_path / "work" / "submitted", CATALOGUE))
+    assert subs[("ada", "01-derivatives")].problems == {}
+    for assignment in CATALOGUE:
+        (outcome,) = subs[(name, assignment)].problems.values()
+        assert outcome.kind == "bad archive" and reason in outcome.detail, outcome
+        assert f"{name}.zip" in outcome.detail
+    assert not (tmp_path / "work" / "collect").exists()  # staging removed
+    assert not list((tmp_path / "work" / "submitted" / name).rglob("*.ipynb"))
+
+
+def _linked_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """A master elsewhere and a classmate's notebook: what a link would point at."""
+    master = _write(tmp_path / "solutions" / "01-derivatives" / "derivatives.ipynb",
+                    NOTEBOOK.replace('"cells": []', '"cells": [], "x": "MASTER"'))
+    return master, master.parent
+
+
+@pytest.mark.parametrize("layout", ["nbgrader", "clones", "exchange", "ci"])
+def test_no_link_is_followed_from_any_source_and_each_is_a_named_error(tmp_path, layout):
+    master, master_folder = _linked_sources(tmp_path)
+    src = tmp_path / "in"
+    if layout == "exchange":
+        (src / "course" / "outbound").mkdir(parents=True)
+        inbound = src / "course" / "inbound"
+        eve = inbound / "eve+01-derivatives+2025-03-01 12:00:00.000000 UTC"
+        eve.mkdir(parents=True)
+        (eve / "derivatives.ipynb").symlink_to(master)
+        ada = _write(inbound / "ada+01-derivatives+2025-03-01 12:00:00.000000 UTC"
+                     / "derivatives.ipynb").parent
+        (inbound / "bob+01-derivatives+2025-03-01 12:00:00.000000 UTC").symlink_to(ada)
+        source = src / "course"
+    else:
+        base = src / ("submitted" if layout == "nbgrader" else "")
+        git = layout in ("clones", "ci")
+        for student in ("ada", "eve", "bob", "kim"):
+            (base / student).mkdir(parents=True)
+            if git:
+                (base / student / ".git").mkdir()
+        _write(base / "ada" / "01-derivatives" / "derivatives.ipynb")
+        (base / "eve" / "01-derivatives").mkdir()
+        (base / "eve" / "01-derivatives" / "derivatives.ipynb").symlink_to(master)  # a file
+        (base / "bob" / "01-derivatives").symlink_to(master_folder)  # a folder
+        (base / "kim" / "02-chain-rule").mkdir()
+        (base / "kim" / "02-chain-rule" / "chain.ipynb").symlink_to(
+            base / "ada" / "01-derivatives" / "derivatives.ipynb")  # a classmate's work
+        source = src
+        if layout == "ci":  # `autograder ci PATH` stages the checkout as one clone
+            from autograder.ci.command import _stage
+            staging = tmp_path / "staging"
+            _stage(base / "eve", staging, "eve")
+            source = staging
+    subs = _by_key(collect(source, tmp_path / "work" / "submitted", CATALOGUE))
+    copied = list((tmp_path / "work" / "submitted").rglob("*.ipynb"))
+    assert not any(p.is_symlink() or "MASTER" in p.read_text() for p in copied)
+    linked = {k: s for k, s in subs.items() if any(o.kind == "symbolic link"
+                                                   for o in s.problems.values())}
+    assert ("eve", "01-derivatives") in linked
+    for sub in linked.values():
+        for outcome in sub.problems.values():
+            assert "symbolic link" in outcome.detail and "not followed" in outcome.detail
+    if layout != "ci":
+        assert subs[("ada", "01-derivatives")].problems == {}
+        assert ("bob", "01-derivatives") in linked
+    if layout in ("nbgrader", "clones"):
+        assert ("kim", "02-chain-rule") in linked
+        assert "chain.ipynb" in linked[("kim", "02-chain-rule")].problems["chain"].detail
+
+
+def test_a_linked_student_folder_is_refused_naming_the_path(tmp_path):
+    _write(tmp_path / "other" / "01-derivatives" / "derivatives.ipynb")
+    _write(tmp_path / "in" / "ada" / "01-derivatives" / "derivatives.ipynb")
+    (tmp_path / "in" / "eve").symlink_to(tmp_path / "other")
+    subs = _by_key(collect(tmp_path / "in", tmp_path / "work" / "submitted", CATALOGUE))
+    assert subs[("ada", "01-derivatives")].problems == {}
+    (outcome,) = subs[("eve", "01-derivatives")].problems.values()
+    assert outcome.kind == "symbolic link" and str(tmp_path / "in" / "eve") in outcome.detail
 
 
 def test_repository_clones_with_notebooks_under_course(tmp_path):
@@ -172,7 +288,12 @@ def test_exchange_inbound_from_nbgrader_submit_takes_each_students_latest(exchan
         assert _marker(subs[("bob", "01-derivatives")]) == "only"
         assert all(s.problems == {} for s in subs.values())
         copied = tmp_path / "work/submitted/ada/01-derivatives"
-        assert sorted(p.name for p in copied.iterdir()) == ["derivatives.ipynb"]
+        # nbgrader's timestamp.txt and submission_secret.txt come along (release_feedback
+        # and fetch_feedback need them); the time is the exchange's
+        assert sorted(p.name for p in copied.iterdir()) == [
+            "derivatives.ipynb", "submission_secret.txt", "timestamp.txt"]
+        assert (copied / "timestamp.txt").read_text() == subs[("ada", "01-derivatives")
+                                                              ].submitted_at
         log = capsys.readouterr().err
         assert "ada/01-derivatives: submitted 2 times" in log and "1 older copy skipped" in log
         assert "bob" not in log

@@ -28,21 +28,23 @@ def test_without_bwrap_the_grader_says_so_once_and_keeps_the_limits(tmp_path, ca
 
 
 @pytest.mark.skipif(not bwrap_works(), reason="bwrap cannot create namespaces here")
-def test_bwrap_kernel_has_no_network_and_hides_the_masters(tmp_path):
-    hidden = tmp_path / "solutions"
-    hidden.mkdir()
-    sandbox = Sandbox(hidden=[hidden], limits=Limits(memory_mb=256))
+def test_bwrap_kernel_sees_an_allow_list_not_the_host(tmp_path):
+    sandbox = Sandbox(hidden=[tmp_path / "solutions"], limits=Limits(memory_mb=256))
     argv = sandbox.kernel_argv(tmp_path / "rt", tmp_path / "rt" / "scratch")
-    assert "--unshare-net" in argv and "--die-with-parent" in argv
+    assert argv[:2] == ["/usr/bin/env", "-i"]  # bwrap, PID 1 inside, has no grader variable
+    assert "--unshare-net" in argv and "--die-with-parent" in argv and "--unshare-pid" in argv
     assert ["--cap-drop", "ALL"] == argv[argv.index("--cap-drop"):argv.index("--cap-drop") + 2]
-    assert "--unshare-pid" not in argv
-    pairs = list(zip(argv, argv[1:]))
-    assert ("--tmpfs", str(hidden)) in pairs and ("--remount-ro", str(hidden)) in pairs
+    pairs = list(zip(argv, argv[1:], argv[2:]))
+    assert ("--ro-bind", "/", "/") not in pairs  # no view of the whole host
+    binds = {a for flag, a, b in pairs if flag in ("--ro-bind", "--bind", "--ro-bind-try")}
+    allowed = [Path("/usr"), Path("/etc"), *sandbox.readonly_binds, tmp_path / "rt"]
+    assert all(any(Path(b).is_relative_to(a) for a in allowed) for b in binds), binds
+    import coursekit
+    assert str(Path(coursekit.__file__).resolve().parent) in binds  # exactly that folder
     size = str(256 * 1024 * 1024)  # the default scratch quota, on /tmp and /dev/shm
-    assert argv[argv.index("/tmp") - 3:argv.index("/tmp") + 1] == ["--size", size, "--tmpfs",
-                                                                   "/tmp"]
-    assert "--clearenv" in argv and ["--ro-bind", "/", "/"] == argv[
-        argv.index("--ro-bind"):argv.index("--ro-bind") + 3]
+    assert argv[argv.index("/tmp") - 5:argv.index("/tmp") + 1] == [
+        "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    assert "--clearenv" in argv
 
 
 def test_bwrap_missing_is_detected(monkeypatch):

@@ -117,6 +117,14 @@ def test_a_kernel_cannot_reach_into_the_zygote(sandbox):
 
 
 def test_a_kernel_that_kills_its_zygote_ends_only_its_own_notebook(sandbox):
+    if sandbox.kernel_user() is not None:  # the kernel's own uid: it cannot signal the zygote
+        printed, km1 = run(sandbox, "import os, signal\ntry:\n"
+                                    "    os.kill(os.getppid(), signal.SIGKILL)\n"
+                                    "except OSError as exc:\n    print(type(exc).__name__)")
+        assert printed == ["PermissionError"]
+        printed, km2 = run(sandbox, "print(6 * 7)")
+        assert printed == ["42"] and km2.zygote is km1.zygote
+        return
     with pytest.raises((DeadKernelError, CellExecutionError, RuntimeError)):
         run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n"
                      "import time; time.sleep(30)")
@@ -126,7 +134,16 @@ def test_a_kernel_that_kills_its_zygote_ends_only_its_own_notebook(sandbox):
 
 def test_a_stopped_zygote_is_replaced(sandbox, monkeypatch):
     monkeypatch.setattr(warm_kernels, "REPLY_SECONDS", 2)
-    _, km1 = run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGSTOP)")
+    if sandbox.kernel_user() is not None:  # only the grader can stop it: do that here
+        _, km1 = run(sandbox, "print(1)")
+        inner = subprocess.run(["pgrep", "-f", "-P", str(km1.zygote.process.pid)],
+                               capture_output=True, text=True).stdout.split()
+        for pid in inner:  # bwrap's init in the sandbox; its child is the zygote
+            for child in subprocess.run(["pgrep", "-P", pid], capture_output=True,
+                                        text=True).stdout.split():
+                os.kill(int(child), signal.SIGSTOP)
+    else:
+        _, km1 = run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGSTOP)")
     printed, km2 = run(sandbox, "print(6 * 7)")
     assert printed == ["42"] and km2.zygote is not km1.zygote
 

@@ -8,6 +8,7 @@ import time
 from coursekit.core import RECORD_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
@@ -81,6 +82,14 @@ class SandboxedExecute(Execute):
             if self._sandbox_km is not None:
                 self._sandbox_km.remove_runtime()
 
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        self.km.seal_runtime()  # before any student code runs
+        return kc
+
+    # nbclient binds its sync wrapper to its own coroutine: bind it to this one
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()
         return max(1, int(min(self.cell_timeout, left)))
@@ -145,6 +154,7 @@ class SandboxedExecute(Execute):
             info["failure"] = MEMORY
 
     def output(self, outs, msg, display_id, cell_index):
+        _normalise(msg.get("content"))
         size = len(str(msg.get("content", "")))
         if RECORD_MIME in (msg.get("content", {}).get("data") or {}):
             # the checks' records have a budget of their own, so a chatty notebook cannot
@@ -161,3 +171,23 @@ class SandboxedExecute(Execute):
             return None
         self._budget -= size
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _normalise(content) -> None:
+    """A kernel's output message as the notebook format has it: text and MIME data as strings
+    (the kernel is the student's and may send a list, a number or a dict where text belongs;
+    the grader's steps then read a string)."""
+    if not isinstance(content, dict):
+        return
+    if "text" in content and not isinstance(content["text"], str):
+        text = content["text"]
+        content["text"] = ("".join(str(t) for t in text) if isinstance(text, list)
+                           else str(text))
+    data = content.get("data")
+    if isinstance(data, dict):
+        for mime, value in list(data.items()):
+            if not isinstance(mime, str):
+                data.pop(mime)
+            elif not isinstance(value, str) and not mime.endswith("json"):
+                data[mime] = ("".join(str(v) for v in value) if isinstance(value, list)
+                              else str(value))

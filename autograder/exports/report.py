@@ -1,0 +1,100 @@
+"""`autograder report`: one HTML page of class statistics with plots, for the instructor.
+
+Score distribution per assignment, mean score per exercise (grade cell), failures per test,
+named errors by kind, late submissions. Read from the gradebook (manual grades counted) and
+the ledger (named errors); plots are PNGs embedded in the page (matplotlib, Agg).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from autograder.course import load_config
+from autograder.gradebook.record import ledger_rows
+from autograder.gradebook.view import gradebook_entries
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return ('<img alt="plot" src="data:image/png;base64,'
+            + base64.b64encode(buffer.getvalue()).decode() + '">')
+
+
+def _barh(labels: list[str], values: list[float], title: str, xlabel: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
+    ax.barh(labels or ["(none)"], values or [0])
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    return _png(fig)
+
+
+def write_report(root: Path, work: Path, target: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    db_url = load_config(root, work).CourseDirectory.db_url
+    entries = gradebook_entries(db_url)
+    rows = ledger_rows(db_url)
+    sections = [f"<h1>Class report</h1><p>{len({s for s, _ in entries})} students, "
+                f"{len(entries)} submissions.</p>"]
+
+    by_assignment = defaultdict(list)
+    for (_, assignment), entry in sorted(entries.items()):
+        by_assignment[assignment].append(entry)
+    sections.append("<h2>Score distribution per assignment</h2>")
+    for assignment, group in by_assignment.items():
+        fig, ax = plt.subplots(figsize=(6, 2.5))
+        ax.hist([e.final for e in group], bins=10, range=(0, max(group[0].max_score, 1)))
+        ax.set_title(f"{assignment} (max {group[0].max_score:g})")
+        ax.set_xlabel("score")
+        ax.set_ylabel("students")
+        sections.append(_png(fig))
+
+    per_cell = defaultdict(list)
+    failures = Counter()
+    for entry in entries.values():
+        for cell in entry.cells:
+            key = f"{entry.assignment}/{cell.notebook}: {cell.grade_id}"
+            if cell.pending:
+                continue
+            per_cell[key].append(cell.score / cell.max_score if cell.max_score else 0.0)
+            if not cell.written and cell.score < cell.max_score:
+                failures[key] += 1
+    labels = sorted(per_cell)
+    sections.append("<h2>Mean score per exercise</h2>" + _barh(
+        labels, [sum(per_cell[k]) / len(per_cell[k]) for k in labels],
+        "fraction of the points, averaged over submissions", "fraction"))
+    common = failures.most_common(20)
+    sections.append("<h2>Failures per test</h2>" + _barh(
+        [k for k, _ in common], [v for _, v in common], "submissions failing each test",
+        "submissions"))
+
+    errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
+    sections.append("<h2>Named errors</h2>" + _barh(
+        list(errors), list(errors.values()), "notebooks by named error", "notebooks"))
+    late = [e for e in entries.values() if e.seconds_late > 0]
+    sections.append(f"<h2>Late submissions ({len(late)})</h2><ul>" + "".join(
+        f"<li>{html.escape(e.student)} — {html.escape(e.assignment)}: "
+        f"{html.escape(e.late_text())}</li>" for e in sorted(
+            late, key=lambda e: (e.assignment, e.student))) + "</ul>")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report"
+                      "</title></head><body>" + "\n".join(sections) + "</body></html>",
+                      encoding="utf-8")
+    return target

@@ -1,0 +1,65 @@
+"""Remove and rename a student everywhere; the Canvas gradebook CSV; grades.csv's rows."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+
+from tests.course.test_manual_and_late import run, written_course
+from tests.grading.fixture_course import ASSIGNMENT, fill, write_submission
+
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("course-class")]
+
+
+def read(path):
+    with open(path) as fh:
+        return list(csv.reader(fh))
+
+
+def test_remove_and_rename_reach_gradebook_ledger_folders_and_exports(tmp_path):
+    root = written_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    for student in ("ada", "bob", "cy"):
+        write_submission(subs, student, fill(root, cube=None if student == "cy" else
+                                             "def cube(x):\n    return x ** 3\n"))
+    run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
+    work = root / "work"
+
+    run("student", "remove", "ada", "--root", str(root))
+    run("student", "rename", "bob", "robert", "--root", str(root))
+    with sqlite3.connect(work / "gradebook.db") as con:
+        assert sorted(r[0] for r in con.execute("SELECT id FROM student")) == ["cy", "robert"]
+        assert sorted(r[0] for r in con.execute(
+            "SELECT student FROM autograder_ledger")) == ["cy", "robert"]
+        assert con.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (2,)
+    assert not (work / "autograded" / "ada").exists()
+    assert (work / "autograded" / "robert" / ASSIGNMENT).is_dir()
+    assert not (work / "submitted" / "bob").exists()
+
+    run("export", "--root", str(root))
+    grades = read(work / "export" / "grades.csv")
+    assert grades[0] == ["student", ASSIGNMENT, "total", "pending", "late"]
+    assert grades[1][:3] == ["max points", "6", "6"]
+    assert [r[0] for r in grades[2:]] == ["cy", "robert"]
+    canvas = read(work / "export" / "canvas.csv")
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
+    assert {r[3]: r[5] for r in canvas[2:]} == {"cy": "3", "robert": "4"}
+
+
+def test_report_is_one_html_page_with_plots(tmp_path):
+    root = written_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    write_submission(subs, "ada", fill(root))
+    write_submission(subs, "bob", fill(root, square="def square(x):\n    return 2 * x\n"))
+    (subs / "ada" / ASSIGNMENT / "timestamp.txt").write_text("2026-03-02 12:00:00.000000 UTC")
+    run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
+    run("report", "--root", str(root))
+    page = (root / "work" / "report.html").read_text()
+    for heading in ("Score distribution per assignment", "Mean score per exercise",
+                    "Failures per test", "Named errors", "Late submissions (1)"):
+        assert heading in page
+    assert page.count("data:image/png;base64,") == 4  # one histogram (one assignment), 3 bars
+    assert "ada — 01-derivatives: late by 24.0 h" in page
