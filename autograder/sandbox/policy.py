@@ -166,10 +166,12 @@ class Sandbox:
         of the grader's)."""
         if self.isolated:
             size = str(self.limits.scratch_mb * 1024 * 1024)
-            argv = [BWRAP, *allow_list(self.readonly_binds),
-                    "--dev", "/dev", "--proc", "/proc",
+            # the scratch tmpfs first: a checkout (its venv, coursekit) may live under /tmp,
+            # and a tmpfs mounted after its binds would hide them
+            argv = [BWRAP, "--dev", "/dev", "--proc", "/proc",
                     "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-                    "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+                    "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+                    *allow_list(self.readonly_binds, mounted=(Path("/tmp"), Path("/dev")))]
             if cwd.is_relative_to(SANDBOX_SCRATCH):
                 argv += ["--perms", "0777", "--dir", str(cwd)]
             for folder in self.hidden:  # a hidden folder inside a bound one stays hidden
@@ -229,10 +231,11 @@ def kernel_environment(scratch: Path) -> dict[str, str]:
     }
 
 
-def allow_list(binds: list[Path]) -> list[str]:
+def allow_list(binds: list[Path], mounted: tuple[Path, ...] = ()) -> list[str]:
     """bwrap arguments for the read-only part of a kernel's world: /usr and the /bin, /sbin,
     /lib* entries (as the host has them: links into /usr, or folders), the /etc files in
-    `ETC_FILES`, and each of `binds` (the Python installation, the virtualenv, coursekit)."""
+    `ETC_FILES`, and each of `binds` (the Python installation, the virtualenv, coursekit).
+    Folders in `mounted` are already there (tmpfs mounted before) and are not made again."""
     argv = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / name
@@ -240,7 +243,7 @@ def allow_list(binds: list[Path]) -> list[str]:
             argv += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             argv += ["--ro-bind", str(top), str(top)]
-    made: set[Path] = set()
+    made: set[Path] = set(mounted)
 
     def parents(path: Path) -> list[str]:
         """bwrap makes a mount point's missing parents mode 0700 (unreachable for the kernel
