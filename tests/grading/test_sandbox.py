@@ -52,3 +52,17 @@ def test_bwrap_missing_is_detected(monkeypatch):
     monkeypatch.setattr("autograder.sandbox.policy.BWRAP", None)
     monkeypatch.setattr("autograder.sandbox.policy._BWRAP_WORKS", None)
     assert Sandbox(hidden=[Path("/nonexistent")]).isolated is False
+
+
+@pytest.mark.skipif(not bwrap_works(), reason="bwrap cannot create namespaces here")
+def test_a_checkout_under_tmp_is_bound_after_the_scratch_tmpfs(tmp_path):
+    """CI may clone under /tmp: a tmpfs mounted on /tmp after the venv's and coursekit's
+    binds would hide them, and every kernel would die at start."""
+    venv = Path("/tmp/some-checkout/.venv")
+    sandbox = Sandbox(limits=Limits(memory_mb=256), readonly_binds=[venv])
+    argv = sandbox.kernel_argv(tmp_path / "rt", tmp_path / "rt" / "scratch")
+    tmpfs = next(i for i, (a, b) in enumerate(zip(argv, argv[1:])) if (a, b) == ("--tmpfs",
+                                                                                "/tmp"))
+    bind = next(i for i, (a, b) in enumerate(zip(argv, argv[1:])) if (a, b) == ("--ro-bind",
+                                                                               str(venv)))
+    assert tmpfs < bind
