@@ -65,7 +65,7 @@ def _zip(path: Path, entries: list[tuple[str, bytes]], link: str | None = None) 
         if link is not None:
             info = zipfile.ZipInfo(link)
             info.external_attr = (0o120777 << 16)  # a symlink entry
-            zf.writestr(info, "/work/solutions/01-derivatives/derivatives.ipynb")
+            zf.writestr(info, "../../solutions/01-derivatives/derivatives.ipynb")
     return path
 
 

@@ -104,5 +104,5 @@ def test_nbgrader_run_from_the_course_root_finds_the_kits_configuration():
     root, db_url, source, release, timeout, ignore = json.loads(ran.stdout.splitlines()[-1])
     kit = load_config()
     assert (root, db_url) == (str(REPO_ROOT), kit.CourseDirectory.db_url)
-    assert db_url.endswith("/work/gradebook.db")
+    assert db_url.endswith(str(REPO_ROOT / "work" / "gradebook.db"))
     assert (source, release, timeout, ignore) == ("solutions", "course", 30, True)

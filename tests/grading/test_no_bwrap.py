@@ -10,6 +10,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -76,14 +77,18 @@ def kernel_uids(rows) -> set[int]:
 @pytest.fixture(scope="module")
 def graded():
     # a course the kernel uid could otherwise reach (/tmp/pytest-of-root is private already)
-    root = Path(f"/opt/no-bwrap-{uuid.uuid4().hex[:8]}")
+    root = Path(f"/var/tmp/no-bwrap-{uuid.uuid4().hex[:8]}")
     root.mkdir(mode=0o755)
-    old_root_mode = stat.S_IMODE(os.stat("/root").st_mode)
+    # the interpreter may sit in a private folder (pyenv under a home): let other uids
+    # traverse (not list) the folders above it, as an administrator would for a shared
+    # interpreter, while the test runs
+    closed = {folder: stat.S_IMODE(folder.stat().st_mode)
+              for folder in Path(sys.executable).resolve().parents
+              if not stat.S_IMODE(folder.stat().st_mode) & 0o001}
     mp = pytest.MonkeyPatch()
     try:
-        # pyenv keeps this Python under /root: let other uids traverse (not list) it, as an
-        # administrator would for a shared interpreter, while the test runs
-        os.chmod("/root", old_root_mode | 0o011)
+        for folder, mode in closed.items():
+            os.chmod(folder, mode | 0o011)
         mp.setattr(policy, "_UNPRIVILEGED_PYTHON", {})
         mp.setenv("CI_JOB_TOKEN", SECRET)
         make_course(root)
@@ -111,7 +116,8 @@ def graded():
                "kernel_processes": [u for u in left if int(u) in kernel_uids(rows)]}
     finally:
         mp.undo()
-        os.chmod("/root", old_root_mode)
+        for folder, mode in closed.items():
+            os.chmod(folder, mode)
         shutil.rmtree(root, ignore_errors=True)
 
 
