@@ -133,7 +133,7 @@ def main(students: int = 20, workers: int = 0) -> str:
                  f"{plain_total / total:.2f} | {kit_total / total:.2f} | "
                  f"**{plain_total / kit_total:.2f}x** |")
     lines += ["", f"Throughput: nbgrader {total / plain_total:.2f} notebooks/s, kit "
-              f"{total / kit_total:.2f} notebooks/s (target: >= 2.5x).",
+              f"{total / kit_total:.2f} notebooks/s (target: >= 3x).",
               f"Scores: the two gradebooks agree on {agree} of {len(kit_scores)} submissions."]
     if errors:
         lines.append(f"Kit named errors: {', '.join(errors[:10])}")
