@@ -1,8 +1,10 @@
 """`autograder report`: one HTML page of class statistics with plots, for the instructor.
 
 Score distribution per assignment, mean score per exercise (grade cell), failures per test,
-named errors by kind, late submissions. Read from the gradebook (manual grades counted) and
-the ledger (named errors); plots are PNGs embedded in the page (matplotlib, Agg).
+the hints that fired most for each test (which bug the class makes in which op), named errors
+by kind, late submissions. Read from the gradebook (manual grades counted), the ledger (named
+errors) and the autograded notebooks (each failed test's hint, as the verifier recorded it);
+plots are PNGs embedded in the page (matplotlib, Agg).
 """
 
 from __future__ import annotations
@@ -40,6 +42,55 @@ def _barh(labels: list[str], values: list[float], title: str, xlabel: str) -> st
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     return _png(fig)
+
+
+def fired_hints(config, rows) -> dict[str, Counter]:
+    """'assignment/notebook: test' -> Counter of the hints its failures got, from the autograded
+    notebooks (a failure the checks recognised no bug in counts as "no specific hint")."""
+    import nbformat
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
+    from autograder.grading.verify import PASSED
+
+    course = CourseDirectory(config=config)
+    hints: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        folder = Path(course.format_path(course.autograded_directory, row.student,
+                                         row.assignment))
+        for notebook in row.notebooks:
+            path = folder / f"{notebook}.ipynb"
+            if not path.is_file():
+                continue
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 (an unreadable notebook is left out)
+                continue
+            for cell in nb.cells:
+                verdict = cell.metadata.get(VERDICT_KEY)
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if not isinstance(verdict, dict) or verdict.get("outcome") == PASSED:
+                    continue
+                if verdict.get("outcome") == "not implemented":
+                    continue
+                key = f"{row.assignment}/{notebook}: {grade_id}"
+                hints[key][str(verdict.get("hint") or "no specific hint")] += 1
+    return hints
+
+
+def _hints_section(config, rows) -> str:
+    hints = fired_hints(config, rows)
+    if not hints:
+        return "<h2>Hints that fired</h2><p>No test failed with a wrong answer.</p>"
+    body = []
+    for key in sorted(hints, key=lambda k: -sum(hints[k].values())):
+        for i, (hint, count) in enumerate(hints[key].most_common(3)):
+            test = html.escape(key) if i == 0 else ""
+            body.append(f"<tr><td>{test}</td><td>{count}</td><td>{html.escape(hint)}</td></tr>")
+    return ("<h2>Hints that fired, per test</h2><p>Wrong answers (not stubs) by the hint the "
+            "checks gave: the bug the class makes most in each op, three at most per test."
+            "</p><table border='1' cellpadding='4'><tr><th>test</th><th>submissions</th>"
+            "<th>hint</th></tr>" + "".join(body) + "</table>")
 
 
 def write_report(root: Path, work: Path, target: Path) -> Path:
@@ -84,6 +135,8 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
     sections.append("<h2>Failures per test</h2>" + _barh(
         [k for k, _ in common], [v for _, v in common], "submissions failing each test",
         "submissions"))
+
+    sections.append(_hints_section(load_config(root, work), rows))
 
     errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
     sections.append("<h2>Named errors</h2>" + _barh(

@@ -16,11 +16,16 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
     header = ("student", "assignment", "score", "outcome")
     lines = []
     details: list[str] = []
+    warnings: list[str] = []
     pending_total = late_total = 0
     for row in rows:
         errors = row.errors
         outcome = "; ".join(f"{name}: {e.kind}" for name, e in errors) or "graded"
         details += [f"  {row.student}/{row.assignment}/{name}: {e}" for name, e in errors]
+        warned = [(name, w) for name, nb in sorted(row.notebooks.items()) for w in nb.warnings]
+        warnings += [f"  {row.student}/{row.assignment}/{name}: {w}" for name, w in warned]
+        if warned:
+            outcome += " with a warning"
         entry = entries.get(row.key)
         score = row.score if entry is None else entry.final
         notes = []
@@ -52,4 +57,6 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
         out.append("kernels isolated by: " + " | ".join(isolation))
     if details:
         out += ["", "Errors:", *details]
+    if warnings:
+        out += ["", "Warnings:", *warnings]
     return "\n".join(out)

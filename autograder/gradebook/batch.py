@@ -199,7 +199,8 @@ def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
     assignments = options.assignments or existing_assignments(root)
     if not assignments:
         raise RuntimeError(f"no assignments to grade: {root / 'solutions'} has no */*.ipynb")
-    db_url = prepare_gradebook(root, work, assignments)
+    db_url = prepare_gradebook(root, work, assignments,
+                               say=lambda line: print(f"warning: {line}", file=sys.stderr))
     for assignment in stale_releases(root, db_url, assignments):
         print(f"warning: course/{assignment} is stale: it is not what solutions/{assignment} "
               "releases now, so students may be working from an older release; run `make "

@@ -15,16 +15,20 @@ from sqlalchemy import text
 
 from autograder.course import course_settings, load_config
 from autograder.gradebook.record import ensure_ledger
+from autograder.gradebook.reshape import follow_masters
 
 MASTERS = "autograder_masters"
 RELEASES = "autograder_releases"  # digest of the release the current masters make
 
 
-def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
+def prepare_gradebook(root: Path, work: Path, assignments: list[str],
+                      say=None) -> str:
     """Make sure the gradebook knows every assignment's notebooks and master cells.
 
     Runs nbgrader's generate_assignment into a throw-away release folder (the committed
     `course/` is left alone) so nbgrader's SaveCells stores the masters, hidden tests included.
+    Cells added to (or removed from) a master after submissions exist are first added to (or
+    removed from) the gradebook (`autograder.gradebook.reshape`), each change told to `say`.
     Returns the gradebook's db_url.
     """
     from nbgrader.apps import NbGraderAPI
@@ -43,6 +47,11 @@ def prepare_gradebook(root: Path, work: Path, assignments: list[str]) -> str:
             api = NbGraderAPI(CourseDirectory(config=config), config=config)
             releases = {}
             for assignment in todo:
+                for change in follow_masters(db_url, root / "solutions" / assignment,
+                                             assignment):
+                    if say is not None:
+                        say(f"masters changed after submissions: {change}; submissions made "
+                            "before are graded against the current masters")
                 result = api.generate_assignment(assignment, force=True)
                 if not result["success"]:
                     raise RuntimeError(

@@ -67,6 +67,7 @@ class NotebookRecord:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
     isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
+    warnings: tuple[str, ...] = ()  # graded, with something the student should know
 
     def to_json(self) -> dict:
         """The ledger's (and results.json's `extra_data`) shape of a notebook."""
@@ -75,6 +76,8 @@ class NotebookRecord:
                 "seconds": self.seconds, "timings": dict(self.timings)}
         if self.isolation:  # only where a kernel ran (older ledgers read back unchanged)
             data["isolation"] = self.isolation
+        if self.warnings:  # likewise only when there is one
+            data["warnings"] = list(self.warnings)
         return data
 
     @classmethod
@@ -83,7 +86,8 @@ class NotebookRecord:
                    outcome=Outcome.from_text(data.get("error")),
                    seconds=float(data.get("seconds", 0.0)),
                    timings=dict(data.get("timings", {})),
-                   isolation=str(data.get("isolation", "")))
+                   isolation=str(data.get("isolation", "")),
+                   warnings=tuple(str(w) for w in data.get("warnings", ())))
 
 
 @dataclass(frozen=True)
@@ -237,7 +241,7 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             score=r.score, max_score=max_scores[r.notebook], outcome=r.outcome,
             seconds=round(r.seconds, 3),
             timings={k: round(v, 3) for k, v in r.timings.items()},
-            isolation=r.isolation) for r in results}
+            isolation=r.isolation, warnings=tuple(r.warnings)) for r in results}
         notebooks.update(kept)
         record = SubmissionRecord(
             student, assignment, score=float(sum(nb.score for nb in notebooks.values())),

@@ -17,12 +17,14 @@ from traitlets.utils.importstring import import_item
 from autograder.sandbox.policy import Limits
 
 # StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
-# a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it).
+# a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it). RestoreMissingCells
+# puts back the master's cells a submission lacks (an exercise added after its release).
 SANITIZE_STEPS = [
     "autograder.grading.steps.strip_foreign_grade_ids.StripForeignGradeIds",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "autograder.grading.steps.strip_foreign_grade_ids.StripForeignGradeIds",
+    "autograder.grading.steps.restore_missing_cells.RestoreMissingCells",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",

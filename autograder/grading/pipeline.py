@@ -7,8 +7,8 @@ run around nbgrader's, in the order `Grader.sanitize_steps` and `Grader.score_st
 (`autograder.grading.options`), each called as nbgrader calls a preprocessor (so a step whose
 `enabled` is False is skipped):
 
-    sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-               OverwriteCells, CheckCellMetadata
+    sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, RestoreMissingCells,
+               OverwriteKernelspec, OverwriteCells, CheckCellMetadata
     execute:   SandboxedExecute (the kernel records what the student's code returns)
     score:     VerifyGradeCells (decides every test cell here, from the records), LimitOutput
 """
@@ -64,6 +64,7 @@ class NotebookResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
     isolation: str = ""  # what isolated its kernel (`Sandbox.isolation`); "" if none ran
+    warnings: list[str] = field(default_factory=list)  # graded, but the student should know
 
     @property
     def score(self) -> float:
@@ -90,6 +91,13 @@ def failed_result(task: NotebookTask, when: str, exc: BaseException,
              f"{when} ({type(exc).__name__}: {str(exc)[:200]}); the tests score 0"
     return NotebookResult(task.student, task.assignment, task.notebook,
                           Outcome(GRADER_ERROR, _printable(detail)), seconds=seconds)
+
+
+def restored_warning(grade_ids: list[str]) -> str:
+    return (f"this notebook lacked {len(grade_ids)} cell(s) of the current release, put back "
+            f"as released: {', '.join(grade_ids)} (exercises added after the release it was "
+            "made from, or cells deleted); their answers are stubs and score 0, so fetch the "
+            "current release to do them")
 
 
 def _printable(text: str) -> str:
@@ -126,6 +134,9 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
                                  f"({type(exc).__name__}: {exc})")
         result.seconds = time.monotonic() - start
         return result
+    restored = resources["autograder"].get("restored")
+    if restored:
+        result.warnings.append(restored_warning(restored))
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
     phase[0] = "executing"

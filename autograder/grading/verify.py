@@ -48,6 +48,7 @@ class Verdict:
     public: str  # for the student: fixed text only
     output: str = ""  # what the replay printed (the cell's ✓ lines)
     ename: str = ""  # CheckFailure, NotImplementedError, RecordError, ...
+    hint: str = ""  # for the instructor's report: the check's what-to-try, if it had one
 
 
 PUBLIC = {
@@ -151,7 +152,8 @@ def verify_cell(source: str, outputs: list, imports: str) -> Verdict:
             except core.RecordError as error:
                 return _failed(outcome, "RecordError", str(error))
             except AssertionError as error:  # CheckFailure and plain asserts
-                return _failed(outcome, type(error).__name__, str(error))
+                return _failed(outcome, type(error).__name__, str(error),
+                               getattr(error, "hint", ""))
             except core.ReplayMisuse as error:
                 return _failed(outcome, "GraderError", f"the master test cell is not "
                                f"replayable: {error}; fix the master")
@@ -166,5 +168,5 @@ def verify_cell(source: str, outputs: list, imports: str) -> Verdict:
     return Verdict(True, PASSED, "", PUBLIC[PASSED], shown.getvalue())
 
 
-def _failed(outcome: str, ename: str, message: str) -> Verdict:
-    return Verdict(False, outcome, message, PUBLIC[outcome], ename=ename)
+def _failed(outcome: str, ename: str, message: str, hint: str = "") -> Verdict:
+    return Verdict(False, outcome, message, PUBLIC[outcome], ename=ename, hint=str(hint)[:300])

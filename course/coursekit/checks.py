@@ -268,7 +268,7 @@ def check_close(
     if got.shape != expected.shape and got.size != 1:
         raise CheckFailure(
             f"{what} has shape {got.shape}{at}; expected shape {expected.shape}."
-            + (f" {hint}" if hint else "")
+            + (f" {hint}" if hint else ""), hint=hint
         )
     got = np.broadcast_to(got, expected.shape)
     ok = close(got, expected, rtol, atol)
@@ -279,7 +279,7 @@ def check_close(
             hint = hint or "your result is not finite — look for a division by zero or an overflow"
         raise CheckFailure(
             f"{what} is wrong{at}{entry}: expected {fmt(e)}, got {fmt(g)}"
-            + (f" — {hint}" if hint else "")
+            + (f" — {hint}" if hint else ""), hint=hint
         )
 
 

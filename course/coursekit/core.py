@@ -37,7 +37,14 @@ MAX_DEPTH = 12
 
 
 class CheckFailure(AssertionError):
-    """A check found your code wrong; the message says where, how, and what to try."""
+    """A check found your code wrong; the message says where, how, and what to try.
+
+    ``hint`` is the what-to-try part alone ("" when no specific bug was recognised), so the
+    instructor's class report can count which hints fired."""
+
+    def __init__(self, message: str = "", hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
 
 
 class RecordError(CheckFailure):
@@ -231,7 +238,8 @@ def raise_explained(type_name: str, message: str, what: str, where: str,
             "(a list you append to and pop from) instead of a recursive function.") from None
     extra = hint(type_name, message) if hint else ""
     raise CheckFailure(
-        f"{what} raised {type_name}: {message} — at {where}.{extra}") from cause
+        f"{what} raised {type_name}: {message} — at {where}.{extra}",
+        hint=extra.strip()) from cause
 
 
 def _emit(payload: dict) -> None:

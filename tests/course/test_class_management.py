@@ -59,7 +59,11 @@ def test_report_is_one_html_page_with_plots(tmp_path):
     run("report", "--root", str(root))
     page = (root / "work" / "report.html").read_text()
     for heading in ("Score distribution per assignment", "Mean score per exercise",
-                    "Failures per test", "Named errors", "Late submissions (1)"):
+                    "Failures per test", "Hints that fired, per test", "Named errors",
+                    "Late submissions (1)"):
         assert heading in page
+    # bob's wrong square fails both its tests; check_values names no specific bug
+    assert ("<tr><td>01-derivatives/square: test_square</td><td>1</td><td>no specific hint"
+            in page), page
     assert page.count("data:image/png;base64,") == 4  # one histogram (one assignment), 3 bars
     assert "ada — 01-derivatives: late by 24.0 h" in page

@@ -56,6 +56,8 @@ class VerifyGradeCells(NbGraderPreprocessor):
             else:
                 cell.outputs = [error_output(verdict.ename, verdict.message)]
             cell.metadata[VERDICT_KEY] = {"outcome": verdict.outcome, "public": verdict.public}
+            if verdict.hint:  # the instructor's report counts them; feedback never shows it
+                cell.metadata[VERDICT_KEY]["hint"] = verdict.hint
         info["verdicts"] = verdicts
         return nb, resources
 

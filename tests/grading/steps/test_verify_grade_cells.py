@@ -95,3 +95,24 @@ def test_verdict_metadata_planted_on_other_cells_is_removed():
     nb, _ = run(VerifyGradeCells, nb)
     assert VERDICT_KEY not in nb.cells[0].metadata
     assert nb.cells[1].metadata[VERDICT_KEY]["outcome"] == FAILED_VISIBLE
+
+
+GRADIENT = ("from coursekit.checks import check_gradient\n"
+            "check_gradient(grad, lambda x, y: x * y + y, (2.0, 3.0), ('x', 'y'), 'grad')")
+
+
+def test_the_hint_a_failure_got_is_kept_for_the_instructor_only():
+    from coursekit.checks import check_gradient
+
+    with core.recording() as payloads:  # a gradient with the sign flipped
+        check_gradient(lambda x, y: (-y, -(x + 1)), lambda x, y: x * y + y, (2.0, 3.0),
+                       ("x", "y"), "grad")
+    outputs = [new_output("display_data", data={core.RECORD_MIME: p}) for p in payloads]
+    cell, verdict = verdict_of(outputs, GRADIENT)
+    assert verdict.outcome == FAILED_VISIBLE
+    assert cell.metadata[VERDICT_KEY]["hint"] == "the sign is flipped — check the sign"
+
+    from autograder.exports.feedback_steps import ShowVerdictsOnly
+
+    shown, _ = run(ShowVerdictsOnly, notebook(answer_cell(), cell))
+    assert "hint" not in shown.cells[1].metadata[VERDICT_KEY]  # feedback never carries it
