@@ -72,9 +72,34 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nothing_graded(args: argparse.Namespace, command: str) -> bool:
+    """True (and says what to do) when WORK holds no graded submission yet."""
+    from sqlalchemy import create_engine, inspect
+
+    from autograder.gradebook.record import LEDGER
+
+    db_url = _db_url(args)
+    path = db_url.removeprefix("sqlite:///")
+    if db_url.startswith("sqlite:///") and not Path(path).is_file():
+        found = False  # (connecting would create an empty file)
+    else:
+        engine = create_engine(db_url)
+        try:
+            found = inspect(engine).has_table(LEDGER)
+        finally:
+            engine.dispose()
+    if not found:
+        print(f"autograder {command}: nothing is graded in {args.work} yet ({db_url} has no "
+              "grades): run `autograder grade FOLDER` first, or pass --work with the folder "
+              "you graded in", file=sys.stderr)
+    return not found
+
+
 def _feedback(args: argparse.Namespace) -> int:
     from autograder.exports.feedback import feedback_all
 
+    if _nothing_graded(args, "feedback"):
+        return 2
     written = feedback_all(args.root, args.work, args.output)
     print(f"wrote {len(written)} feedback pages under {args.output or args.work / 'feedback'}")
     return 0
@@ -83,6 +108,8 @@ def _feedback(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from autograder.exports.all_formats import export_all
 
+    if _nothing_graded(args, "export"):
+        return 2
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
     print(f"wrote grades.csv, canvas.csv, junit.xml and {len(written) - 3} results.json under "
@@ -93,6 +120,8 @@ def _export(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from autograder.exports.report import write_report
 
+    if _nothing_graded(args, "report"):
+        return 2
     print(f"wrote {write_report(args.root, args.work, args.output or args.work / 'report.html')}")
     return 0
 

@@ -44,20 +44,17 @@ def _barh(labels: list[str], values: list[float], title: str, xlabel: str) -> st
     return _png(fig)
 
 
-def fired_hints(config, rows) -> dict[str, Counter]:
+def fired_hints(work: Path, rows) -> dict[str, Counter]:
     """'assignment/notebook: test' -> Counter of the hints its failures got, from the autograded
     notebooks (a failure the checks recognised no bug in counts as "no specific hint")."""
     import nbformat
-    from nbgrader.coursedir import CourseDirectory
 
     from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
-    from autograder.grading.verify import PASSED
+    from autograder.grading.verify import NOT_DONE, PASSED
 
-    course = CourseDirectory(config=config)
     hints: dict[str, Counter] = defaultdict(Counter)
     for row in rows:
-        folder = Path(course.format_path(course.autograded_directory, row.student,
-                                         row.assignment))
+        folder = Path(work) / "autograded" / row.student / row.assignment
         for notebook in row.notebooks:
             path = folder / f"{notebook}.ipynb"
             if not path.is_file():
@@ -71,15 +68,15 @@ def fired_hints(config, rows) -> dict[str, Counter]:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 if not isinstance(verdict, dict) or verdict.get("outcome") == PASSED:
                     continue
-                if verdict.get("outcome") == "not implemented":
+                if verdict.get("outcome") == NOT_DONE:
                     continue
                 key = f"{row.assignment}/{notebook}: {grade_id}"
                 hints[key][str(verdict.get("hint") or "no specific hint")] += 1
     return hints
 
 
-def _hints_section(config, rows) -> str:
-    hints = fired_hints(config, rows)
+def _hints_section(work: Path, rows) -> str:
+    hints = fired_hints(work, rows)
     if not hints:
         return "<h2>Hints that fired</h2><p>No test failed with a wrong answer.</p>"
     body = []
@@ -136,7 +133,7 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
         [k for k, _ in common], [v for _, v in common], "submissions failing each test",
         "submissions"))
 
-    sections.append(_hints_section(load_config(root, work), rows))
+    sections.append(_hints_section(work, rows))
 
     errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
     sections.append("<h2>Named errors</h2>" + _barh(

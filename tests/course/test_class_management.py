@@ -67,3 +67,22 @@ def test_report_is_one_html_page_with_plots(tmp_path):
             in page), page
     assert page.count("data:image/png;base64,") == 4  # one histogram (one assignment), 3 bars
     assert "ada — 01-derivatives: late by 24.0 h" in page
+
+
+def test_report_export_and_feedback_before_any_grading_say_what_to_do(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.course.test_manual_and_late import BIN
+
+    root = written_course(tmp_path / "course")
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    for command in ("report", "export", "feedback"):
+        done = subprocess.run([sys.executable, "-m", "autograder", command, "--root", str(root),
+                               "--work", str(tmp_path / "empty")], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"autograder {command}: nothing is graded in" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "empty" / "gradebook.db").exists()  # nothing made on the way
