@@ -68,8 +68,16 @@ def _grade(args: argparse.Namespace) -> int:
     except (LayoutError, SandboxUnavailable, RuntimeError) as exc:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
+    _refresh_penalties(args)
     print(grade_table(ledger_rows(_db_url(args)), gradebook_entries(_db_url(args))))
     return 0
+
+
+def _refresh_penalties(args: argparse.Namespace) -> None:
+    """Late penalties follow the scores as they are now (a grade by hand since grading)."""
+    from autograder.gradebook.late import refresh_penalties
+
+    refresh_penalties(_db_url(args), args.root)
 
 
 def _nothing_graded(args: argparse.Namespace, command: str) -> bool:
@@ -100,6 +108,7 @@ def _feedback(args: argparse.Namespace) -> int:
 
     if _nothing_graded(args, "feedback"):
         return 2
+    _refresh_penalties(args)
     written = feedback_all(args.root, args.work, args.output)
     print(f"wrote {len(written)} feedback pages under {args.output or args.work / 'feedback'}")
     return 0
@@ -110,6 +119,7 @@ def _export(args: argparse.Namespace) -> int:
 
     if _nothing_graded(args, "export"):
         return 2
+    _refresh_penalties(args)
     target = args.output or args.work / "export"
     written = export_all(args.root, args.work, target)
     print(f"wrote grades.csv, canvas.csv, junit.xml and {len(written) - 3} results.json under "
@@ -122,6 +132,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if _nothing_graded(args, "report"):
         return 2
+    _refresh_penalties(args)
     print(f"wrote {write_report(args.root, args.work, args.output or args.work / 'report.html')}")
     return 0
 

@@ -50,8 +50,6 @@ def _summary_cell(row: SubmissionRecord, notebook: str, entry=None):
                          f"penalty: {entry.final:g} / {entry.max_score:g}).")
     if not nb_row.outcome.graded:
         lines.append(f"\n**What went wrong:** {nb_row.outcome}")
-    for warning in nb_row.warnings:
-        lines.append(f"\n**Note:** {warning}")
     lines.append("\nEach test cell shows its points and its verdict; hidden tests are shown by "
                  "their result only, and your cells' outputs are left out (you have them in "
                  "your own notebook). Written answers are graded by hand; each shows its "

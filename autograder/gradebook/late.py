@@ -44,3 +44,30 @@ class PerDayPenalty(LateSubmissionPlugin):
     def late_submission_penalty(self, student_id, score, total_seconds_late):
         return penalty_for(score, total_seconds_late, self.per_day, self.max_fraction,
                            self.grace_minutes)
+
+
+def refresh_penalties(db_url: str, root) -> int:
+    """Recompute every late notebook's penalty from its score now (manual grades from
+    formgrader included), as nbgrader's AssignLatePenalties does when it makes feedback; the
+    penalty stored at grading time was taken from the autograded score alone. Returns how many
+    penalties changed."""
+    from nbgrader.api import Gradebook
+
+    from autograder.course import course_settings
+
+    policy = course_settings(root).late
+    changed = 0
+    with Gradebook(db_url) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                seconds = float(submission.total_seconds_late or 0) if submission.timestamp \
+                    else 0.0
+                for notebook in submission.notebooks:
+                    score = sum(float(g.score or 0) for g in notebook.grades)
+                    penalty = penalty_for(score, seconds, policy.per_day, policy.max_fraction,
+                                          policy.grace_minutes) or None
+                    if penalty != notebook.late_submission_penalty:
+                        notebook.late_submission_penalty = penalty
+                        changed += 1
+        gb.db.commit()
+    return changed

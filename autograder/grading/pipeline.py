@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_markdown_cell
 from nbgrader import utils
 from traitlets.config import Config
 
@@ -162,6 +163,9 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
                 "checksum") == utils.compute_checksum(cell):
             result.no_response.append(cell.metadata.nbgrader["grade_id"])
     phase[0] = "writing the autograded notebook"
+    for warning in result.warnings:  # on the page formgrader and both feedback paths render
+        nb.cells.insert(0, new_markdown_cell(f"**Note from the grader:** {warning}",
+                                             metadata={"autograder_note": True}))
     result.notebook_json = nbformat.writes(make_inert(nb))  # an instructor opens it
     result.seconds = time.monotonic() - start
     result.timings["verify + score"] = time.monotonic() - executed

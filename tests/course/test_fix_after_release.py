@@ -93,6 +93,9 @@ def test_an_exercise_added_after_grading_keeps_answers_and_hand_grades(tmp_path)
         assert kept.manual_score == 1.5  # the hand grade survived the new cells
         new = gb.find_grade("test_quad", NOTEBOOK, ASSIGNMENT, "ada")
         assert new.auto_score == 0 and new.max_score == 1
+    run("feedback", "--root", str(root))  # the student is told, on the page itself
+    page = (root / "work" / "feedback" / "ada" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
+    assert "Note from the grader:" in page and "put back as released: quad, test_quad" in page
 
     run("release", "--root", str(root))  # the fixed release; bob does the new exercise too
     nb = fill(root)

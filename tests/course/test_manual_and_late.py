@@ -116,14 +116,14 @@ def test_manual_grades_pending_answers_and_late_work_in_every_export(tmp_path):
         gb.db.commit()
     run("export", "--root", str(root))
     rows = grades_csv(root)
-    # nbgrader's model: the late penalty is set when autograding (20 % of the 4 autograded
-    # points), a later manual score does not change it: 5.5 - 0.8
-    assert rows["ada"][ASSIGNMENT] == "4.7" and rows["ada"]["pending"] == ""
+    # the late penalty follows the score as it is now, as nbgrader's own feedback recomputes
+    # it (AssignLatePenalties): 20 % of 5.5 (it was 20 % of the 4 autograded points)
+    assert rows["ada"][ASSIGNMENT] == "4.4" and rows["ada"]["pending"] == ""
     results = json.loads((root / "work" / "export" / "gradescope" / "ada" / ASSIGNMENT /
                           "results.json").read_text())
     written = next(t for t in results["tests"] if t["name"].endswith("why_smooth"))
     assert written["score"] == 1.5 and "Say why." in written["output"]
-    assert results["score"] == pytest.approx(4.7)
+    assert results["score"] == pytest.approx(4.4)
 
     run("feedback", "--root", str(root))
     page = (root / "work" / "feedback" / "ada" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
