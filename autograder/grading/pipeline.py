@@ -94,11 +94,16 @@ def failed_result(task: NotebookTask, when: str, exc: BaseException,
                           Outcome(GRADER_ERROR, _printable(detail)), seconds=seconds)
 
 
-def restored_warning(grade_ids: list[str]) -> str:
-    return (f"this notebook lacked {len(grade_ids)} cell(s) of the current release, put back "
-            f"as released: {', '.join(grade_ids)} (exercises added after the release it was "
-            "made from, or cells deleted); their answers are stubs and score 0, so fetch the "
-            "current release to do them")
+def restored_warning(grade_ids: list[str], answers: list[str]) -> str:
+    """What the student and the instructor are told about cells put back from the release."""
+    text = (f"this notebook lacked {len(grade_ids)} cell(s) of the current release, put back "
+            f"as released: {', '.join(grade_ids)}.")
+    if answers:
+        return text + (f" The answer cells among them ({', '.join(answers)}) are stubs, so "
+                       "their tests score 0: exercises added after the release this notebook "
+                       "was made from (fetch the current release to do them), or answers "
+                       "deleted.")
+    return text + " Deleted tests and locked cells run as the release has them."
 
 
 def _printable(text: str) -> str:
@@ -137,7 +142,8 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
         return result
     restored = resources["autograder"].get("restored")
     if restored:
-        result.warnings.append(restored_warning(restored))
+        result.warnings.append(restored_warning(
+            restored, resources["autograder"].get("restored_answers", [])))
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
     phase[0] = "executing"

@@ -86,7 +86,8 @@ def test_an_exercise_added_after_grading_keeps_answers_and_hand_grades(tmp_path)
     assert "cells added after submissions: quad, test_quad" in out, out
     assert "3.5 / 5" in _line(out, "ada"), out  # 1 + 1.5 by hand + 1 + 0 for quad
     assert "with a warning" in _line(out, "ada"), out
-    assert "put back as released: quad, test_quad" in out
+    assert "put back as released: quad, test_quad." in out
+    assert "The answer cells among them (quad) are stubs" in out
     assert "not a notebook" not in out and "grading failed" not in out
     with Gradebook(db_url) as gb:
         kept = gb.find_grade("test_square_hidden", NOTEBOOK, ASSIGNMENT, "ada")

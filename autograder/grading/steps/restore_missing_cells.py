@@ -6,7 +6,8 @@ OverwriteCells can put back a missing test cell only after a cell the submission
 a new exercise made it fail the whole notebook. This step puts every missing cell back first,
 as the current release has it (answer cells as stubs, so they score 0), after the nearest
 earlier master cell the submission has, in the master's order. The ids it put back are listed
-in `resources["autograder"]["restored"]`; the grade table and feedback say so.
+in `resources["autograder"]["restored"]` (the answer cells among them in `restored_answers`);
+the grade table and feedback say so.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class RestoreMissingCells(NbGraderPreprocessor):
             present = {_grade_id(cell): i for i, cell in enumerate(cells) if _grade_id(cell)}
         nb.cells = cells
         state(resources)["restored"] = missing
+        state(resources)["restored_answers"] = [
+            g for g in missing if stored[g]["nbgrader"]["solution"]]
         return nb, resources
 
 
