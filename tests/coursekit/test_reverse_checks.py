@@ -565,3 +565,78 @@ def test_the_kits_graph_computes_the_programs_values():
         variables = [base(float(v)) for v in program.point]
         nodes = program.build(gc.kit_ops(base), variables)
         assert np.allclose([n.value for n in nodes], program.values(*program.point))
+
+
+# ----------------------------------------------------------------------------- the max gate
+
+
+def max_gate(source):
+    ns = engine()
+    exec(source, ns)
+    return ns["_max"], ns["AutogradValue"]
+
+
+def max_cell(op, base):
+    """The grade cell of notebook 04's Exercise 3, visible and hidden tests."""
+    for seed in (0, 1, 2):
+        gc.check_max_gate(op, base, seed=seed)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["correct"]))
+def test_a_correct_max_gate_passes_both_ways(name):
+    op, base = max_gate(EXERCISES["_max"]["correct"][name])
+    assert both_ways(max_cell, (op, base), ("_max", None)) == ("pass", "")
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["bugs"]))
+def test_a_wrong_max_gate_fails_both_ways_with_its_hint(name):
+    op, base = max_gate(EXERCISES["_max"]["bugs"][name])
+    outcome, message = both_ways(max_cell, (op, base), ("_max", None))
+    assert outcome == "fail"
+    from tests.notebooks.variants.v04_reverse_mode import MAX_VARIANTS
+    assert MAX_VARIANTS["bugs"][name][1] in message, message
+
+
+def test_a_max_gate_stub_is_not_implemented_both_ways():
+    op, base = max_gate("class _max(AutogradValue):\n"
+                        "    def func(self, a, b):\n        return np.maximum(a, b)\n"
+                        "    def grads(self, a, b):\n        raise NotImplementedError()\n")
+    assert both_ways(max_cell, (op, base), ("_max", None)) == ("todo", "")
+
+
+def test_a_max_gate_made_of_kit_internals_earns_nothing():
+    """A `_max` whose grads are any kit op's, or any helper of reverse_checks called with the
+    inputs, fails: nothing in the module computes a max gate's partials."""
+    ns = engine()
+    ops = gc.kit_ops(ns["AutogradValue"])
+    for kit in ("atan", "asinh", "hypot", "atan2", "var"):
+        op = type("_max", (getattr(ops, kit),), {"func": lambda self, a, b: np.maximum(a, b)})
+        assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+                         agree=False)[0] == "fail"
+    helpers = _kit_helpers()
+
+    def grads(self, a, b):
+        for helper in helpers:
+            for args in ((a, b), (a,), (self, a, b)):
+                try:
+                    result = helper(*args)
+                except BaseException:  # noqa: BLE001
+                    continue
+                if isinstance(result, tuple) and len(result) == 2:
+                    return result
+        return 0.0, 0.0
+
+    op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
+                                               "grads": grads})
+    assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+                     agree=False)[0] == "fail"
+
+
+def test_a_tampered_max_gate_record_fails_the_replay():
+    op, base = max_gate(EXERCISES["_max"]["correct"]["nested_where_half"])
+    payloads = record(max_cell, op, base)
+    for payload in payloads:  # give both inputs the whole gradient everywhere
+        if "value" in payload:
+            payload["value"] = [core.encode(np.ones_like(core.decode(v))) for v in payload["value"]]
+    outcome, _ = replay(max_cell, payloads, placeholders((op, base), ("_max", None)))
+    assert outcome[0] == "fail"
