@@ -325,7 +325,7 @@ def test_the_kits_nodes_record_each_call_and_the_grads_then_and_push_nothing():
 # ----------------------------------------------------------------------------- no answers inside
 
 
-GRADED_OPS = {  # notebook 03/04's graded ops: (reference, domains, func source)
+GRADED_OPS = {  # notebook 03's graded ops (04 grades none): (reference, domains, func source)
     "_sub": (np.subtract, ["real", "real"], lambda self, a, b: a - b),
     "_mul": (np.multiply, ["real", "real"], lambda self, a, b: a * b),
     "_div": (np.divide, ["real", "nonzero"], lambda self, a, b: a / b),
