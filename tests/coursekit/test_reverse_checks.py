@@ -9,6 +9,7 @@ replay the student's names are `core.StudentCode` placeholders, which raise when
 import inspect
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,6 +47,7 @@ class AutogradValue:
         backward(self)
 '''
 
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE_BACKWARD_PASS = EXERCISES["backward_pass"]["correct"]["zip"]
 REFERENCE_BACKWARD = EXERCISES["backward"]["correct"]["stack_of_pairs"]
 
@@ -640,3 +642,20 @@ def test_a_tampered_max_gate_record_fails_the_replay():
             payload["value"] = [core.encode(np.ones_like(core.decode(v))) for v in payload["value"]]
     outcome, _ = replay(max_cell, payloads, placeholders((op, base), ("_max", None)))
     assert outcome[0] == "fail"
+
+
+def test_notebook_05s_given_engine_is_no_answer_to_04s_backward():
+    """05 gives its array engine in full; its `backward` must not hand over 04's Exercise 2.
+    It orders nodes by the stamp 05's Tensor gets when it is made, which 04's AutogradValue
+    does not have: taken over with only the names changed, it earns none of the points."""
+    master = json.loads((REPO / "solutions/05-mlp-backprop/mlp_backprop.ipynb").read_text())
+    given = next("".join(c["source"]) for c in master["cells"]
+                 if c["metadata"]["nbgrader"]["grade_id"] == "engine_backward")
+    assert "def topological_order" not in given and "parents_done" not in given
+    taken_over = given.split("# Operators and methods")[0].replace("Tensor", "AutogradValue")
+    taken_over = taken_over.replace(
+        "np.zeros_like(node.value)", "0.0").replace("np.ones_like(output.value)", "1.0")
+    ns = engine(backward="def backward(output):\n    pass\n")
+    exec(taken_over, ns)
+    outcome, _ = run_cell(backward_cell, ns["backward"], ns["AutogradValue"])
+    assert outcome == "fail"
