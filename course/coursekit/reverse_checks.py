@@ -828,6 +828,10 @@ def check_max_gate(op: type, base: type, seed: int = 0) -> None:
 
 
 def _judge_max(got: Any, a: Any, b: Any, where: str) -> None:
+    """Judge recorded max-gate partials (only where checks decide, so that in the grader's
+    kernel it cannot serve a notebook as an oracle for the answer)."""
+    if not deciding():
+        return
     if isinstance(got, list) and len(got) == 3 and got[0] == "not two":
         count = got[2]
         returned = f"{count} partial derivative(s)" if count >= 0 else f"a {got[1]}"

@@ -659,3 +659,29 @@ def test_notebook_05s_given_engine_is_no_answer_to_04s_backward():
     exec(taken_over, ns)
     outcome, _ = run_cell(backward_cell, ns["backward"], ns["AutogradValue"])
     assert outcome == "fail"
+
+
+def test_a_max_gate_that_asks_the_judge_earns_nothing_where_the_grade_is_made():
+    """`grads` that tries candidate partials on the kit's judgement and keeps one it does not
+    reject: in the grader's kernel nothing judges, so it learns nothing and the replay fails."""
+    ns = engine()
+
+    def grads(self, a, b):
+        shape = np.shape(a)
+        best = None
+        for first in (1.0, 0.0, 0.5):
+            candidate = [np.full(shape, first), np.full(shape, 1.0 - first)]
+            try:
+                gc._judge_max(candidate, a, b, "")
+            except CheckFailure:
+                continue
+            best = candidate
+            break
+        return tuple(best) if best is not None else (np.zeros(shape), np.zeros(shape))
+
+    op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
+                                               "grads": grads})
+    payloads = record(max_cell, op, ns["AutogradValue"])
+    outcome, _ = replay(max_cell, payloads, placeholders((op, ns["AutogradValue"]),
+                                                         ("_max", None)))
+    assert outcome[0] == "fail"
