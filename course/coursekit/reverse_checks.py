@@ -773,3 +773,125 @@ def check_engine_backward(backward: Callable[[Any], Any], base: type) -> None:
     check_backward_random(backward, base)
     check_long_chain(backward, base)
     check_second_call(backward, base)
+
+
+# ----------------------------------------------------------------------------- a max gate
+
+#: The cases of check_max_gate: (description, a, b). Entries with a == b are ties; elsewhere the
+#: two inputs are at least 0.3 apart, so no finite step could cross from one side to the other.
+_MAX_CASES: tuple[tuple[str, Any, Any], ...] = (
+    ("a > b", 1.3, -0.4),
+    ("a < b", -0.9, 0.6),
+    ("a tie, a = b", 0.7, 0.7),
+    ("a tie at a negative value", -1.1, -1.1),
+    ("arrays with two ties", np.array([1.2, -0.4, 0.7, 2.0, -1.5]),
+     np.array([0.3, 0.5, 0.7, 2.0, -0.2])),
+)
+
+
+def _max_hint(type_name: str, message: str) -> str:
+    if "truth value" in message:
+        return (" The inputs here are numpy arrays: an `if a > b:` on arrays is ambiguous; "
+                "compare elementwise, e.g. with np.where(a > b, ..., ...) or (a > b) * 1.0.")
+    return ""
+
+
+def check_max_gate(op: type, base: type, seed: int = 0) -> None:
+    """Check the ``grads`` of a max gate ``op`` (a subclass of ``base`` whose func is
+    ``np.maximum``): the whole upstream gradient goes to the larger input, none to the smaller;
+    at a tie the two partials are each between 0 and 1 and add up to 1 (½ each is the usual
+    split). ``seed`` shifts the points, so hidden tests see other numbers.
+
+    Each node is built as an expression builds it, ``op(base(a), base(b))``, so ``grads`` may
+    read ``self.value``.
+    """
+    shift = 0.37 * int(seed)
+    for description, a0, b0 in _MAX_CASES:
+        a, b = np.asarray(a0, dtype=np.float64) + shift, np.asarray(b0, dtype=np.float64) + shift
+        if a.ndim == 0:
+            a, b = float(a), float(b)
+        where = f"a = {_short(a)}, b = {_short(b)}"
+
+        def probe(a=a, b=b):
+            node = op(base(copy.copy(a)), base(copy.copy(b)))
+            result = node.grads(copy.copy(a), copy.copy(b))
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                return ["not two", str(type(result).__name__),
+                        len(result) if isinstance(result, (tuple, list)) else -1]
+            return [as_float_array(r, "your max gate's grads", where) for r in result]
+
+        got = observe(f"max gate, seed {int(seed)}, {description}", probe,
+                      "grads of your max gate", where, _max_hint)
+        if not deciding():
+            continue
+        _judge_max(got, a, b, where)
+
+
+def _judge_max(got: Any, a: Any, b: Any, where: str) -> None:
+    """Judge recorded max-gate partials (only where checks decide, so that in the grader's
+    kernel it cannot serve a notebook as an oracle for the answer)."""
+    if not deciding():
+        return
+    if isinstance(got, list) and len(got) == 3 and got[0] == "not two":
+        count = got[2]
+        returned = f"{count} partial derivative(s)" if count >= 0 else f"a {got[1]}"
+        raise CheckFailure(
+            f"your max gate's grads returned {returned} at {where}; a max gate has two inputs, "
+            "so return a tuple of two partials, (d max/da, d max/db).")
+    if not (isinstance(got, list) and len(got) == 2
+            and all(isinstance(g, np.ndarray) and g.dtype.kind == "f" for g in got)):
+        raise RecordError(f"the grader's record of the max gate at {where} is not two partials")
+    a_, b_ = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    shape = a_.shape
+    parts = []
+    for name, g in zip("ab", got):
+        if g.shape != shape and g.size != 1:
+            raise CheckFailure(
+                f"your max gate's partial for {name} has shape {g.shape} at {where}; expected "
+                f"shape {shape}, like the inputs (it works entry by entry).")
+        parts.append(np.broadcast_to(g, shape))
+    da, db = parts
+    tie = a_ == b_
+    larger_a = a_ > b_
+    # away from ties: 1 for the input that is the output, 0 for the other
+    want_a, want_b = np.where(larger_a, 1.0, 0.0), np.where(larger_a, 0.0, 1.0)
+    off = ~tie
+    bad = off & ~(close(da, want_a) & close(db, want_b))
+    if np.any(bad):
+        i = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
+        ga, gb, ea, eb = da[i], db[i], want_a[i], want_b[i]
+        at = f"a = {_short(a_[i])}, b = {_short(b_[i])}"
+        if close(ga, eb) and close(gb, ea):
+            hint = ("the gradient went to the smaller input; a max gate routes all of it to "
+                    "the larger input (the one that became the output) and none to the other")
+        elif close(ga, 1.0) and close(gb, 1.0):
+            hint = ("both inputs got 1, as through an add gate; only the larger input moves "
+                    "the output, so the smaller one gets 0")
+        elif close(ga, 0.0) and close(gb, 0.0):
+            hint = "neither input got the gradient; the larger input gets all of it (partial 1)"
+        else:
+            hint = ("the partials of a max gate are 1 for the larger input and 0 for the "
+                    "smaller one (the output is the larger input itself)")
+        raise CheckFailure(
+            f"your max gate's grads are wrong at {at}: expected (d/da, d/db) = "
+            f"({_short(ea)}, {_short(eb)}), got ({_short(ga)}, {_short(gb)}) — {hint}.")
+    if not np.any(tie):
+        return
+    total = da + db
+    wrong = tie & ~(close(total, 1.0) & (da >= -ATOL) & (db >= -ATOL))
+    if np.any(wrong):
+        i = np.unravel_index(int(np.flatnonzero(wrong)[0]), shape) if shape else ()
+        ga, gb = da[i], db[i]
+        at = f"the tie a = b = {_short(a_[i])}" + (f" (entry {i} of arrays, {where})" if shape
+                                                    else "")
+        if close(ga + gb, 2.0):
+            hint = ("both inputs got the whole gradient, so it would be counted twice: at a tie "
+                    "split it, ½ each (or give all of it to one input)")
+        elif close(ga + gb, 0.0) and close(ga, 0.0):
+            hint = ("neither input got the gradient, so it is lost: at a tie split it, ½ each "
+                    "(or give all of it to one input)")
+        else:
+            hint = ("at a tie each partial is between 0 and 1 and the two add up to 1 "
+                    "(½ each is the usual split), so the whole gradient passes on exactly once")
+        raise CheckFailure(
+            f"your max gate's grads are ({_short(ga)}, {_short(gb)}) at {at} — {hint}.")

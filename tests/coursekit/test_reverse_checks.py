@@ -9,6 +9,7 @@ replay the student's names are `core.StudentCode` placeholders, which raise when
 import inspect
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,6 +47,7 @@ class AutogradValue:
         backward(self)
 '''
 
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE_BACKWARD_PASS = EXERCISES["backward_pass"]["correct"]["zip"]
 REFERENCE_BACKWARD = EXERCISES["backward"]["correct"]["stack_of_pairs"]
 
@@ -325,7 +327,7 @@ def test_the_kits_nodes_record_each_call_and_the_grads_then_and_push_nothing():
 # ----------------------------------------------------------------------------- no answers inside
 
 
-GRADED_OPS = {  # notebook 03/04's graded ops: (reference, domains, func source)
+GRADED_OPS = {  # notebook 03's graded ops (04 grades none): (reference, domains, func source)
     "_sub": (np.subtract, ["real", "real"], lambda self, a, b: a - b),
     "_mul": (np.multiply, ["real", "real"], lambda self, a, b: a * b),
     "_div": (np.divide, ["real", "nonzero"], lambda self, a, b: a / b),
@@ -565,3 +567,121 @@ def test_the_kits_graph_computes_the_programs_values():
         variables = [base(float(v)) for v in program.point]
         nodes = program.build(gc.kit_ops(base), variables)
         assert np.allclose([n.value for n in nodes], program.values(*program.point))
+
+
+# ----------------------------------------------------------------------------- the max gate
+
+
+def max_gate(source):
+    ns = engine()
+    exec(source, ns)
+    return ns["_max"], ns["AutogradValue"]
+
+
+def max_cell(op, base):
+    """The grade cell of notebook 04's Exercise 3, visible and hidden tests."""
+    for seed in (0, 1, 2):
+        gc.check_max_gate(op, base, seed=seed)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["correct"]))
+def test_a_correct_max_gate_passes_both_ways(name):
+    op, base = max_gate(EXERCISES["_max"]["correct"][name])
+    assert both_ways(max_cell, (op, base), ("_max", None)) == ("pass", "")
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["bugs"]))
+def test_a_wrong_max_gate_fails_both_ways_with_its_hint(name):
+    op, base = max_gate(EXERCISES["_max"]["bugs"][name])
+    outcome, message = both_ways(max_cell, (op, base), ("_max", None))
+    assert outcome == "fail"
+    from tests.notebooks.variants.v04_reverse_mode import MAX_VARIANTS
+    assert MAX_VARIANTS["bugs"][name][1] in message, message
+
+
+def test_a_max_gate_stub_is_not_implemented_both_ways():
+    op, base = max_gate("class _max(AutogradValue):\n"
+                        "    def func(self, a, b):\n        return np.maximum(a, b)\n"
+                        "    def grads(self, a, b):\n        raise NotImplementedError()\n")
+    assert both_ways(max_cell, (op, base), ("_max", None)) == ("todo", "")
+
+
+def test_a_max_gate_made_of_kit_internals_earns_nothing():
+    """A `_max` whose grads are any kit op's, or any helper of reverse_checks called with the
+    inputs, fails: nothing in the module computes a max gate's partials."""
+    ns = engine()
+    ops = gc.kit_ops(ns["AutogradValue"])
+    for kit in ("atan", "asinh", "hypot", "atan2", "var"):
+        op = type("_max", (getattr(ops, kit),), {"func": lambda self, a, b: np.maximum(a, b)})
+        assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+                         agree=False)[0] == "fail"
+    helpers = _kit_helpers()
+
+    def grads(self, a, b):
+        for helper in helpers:
+            for args in ((a, b), (a,), (self, a, b)):
+                try:
+                    result = helper(*args)
+                except BaseException:  # noqa: BLE001
+                    continue
+                if isinstance(result, tuple) and len(result) == 2:
+                    return result
+        return 0.0, 0.0
+
+    op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
+                                               "grads": grads})
+    assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+                     agree=False)[0] == "fail"
+
+
+def test_a_tampered_max_gate_record_fails_the_replay():
+    op, base = max_gate(EXERCISES["_max"]["correct"]["nested_where_half"])
+    payloads = record(max_cell, op, base)
+    for payload in payloads:  # give both inputs the whole gradient everywhere
+        if "value" in payload:
+            payload["value"] = [core.encode(np.ones_like(core.decode(v))) for v in payload["value"]]
+    outcome, _ = replay(max_cell, payloads, placeholders((op, base), ("_max", None)))
+    assert outcome[0] == "fail"
+
+
+def test_notebook_05s_given_engine_is_no_answer_to_04s_backward():
+    """05 gives its array engine in full; its `backward` must not hand over 04's Exercise 2.
+    It orders nodes by the stamp 05's Tensor gets when it is made, which 04's AutogradValue
+    does not have: taken over with only the names changed, it earns none of the points."""
+    master = json.loads((REPO / "solutions/05-mlp-backprop/mlp_backprop.ipynb").read_text())
+    given = next("".join(c["source"]) for c in master["cells"]
+                 if c["metadata"]["nbgrader"]["grade_id"] == "engine_backward")
+    assert "def topological_order" not in given and "parents_done" not in given
+    taken_over = given.split("# Operators and methods")[0].replace("Tensor", "AutogradValue")
+    taken_over = taken_over.replace(
+        "np.zeros_like(node.value)", "0.0").replace("np.ones_like(output.value)", "1.0")
+    ns = engine(backward="def backward(output):\n    pass\n")
+    exec(taken_over, ns)
+    outcome, _ = run_cell(backward_cell, ns["backward"], ns["AutogradValue"])
+    assert outcome == "fail"
+
+
+def test_a_max_gate_that_asks_the_judge_earns_nothing_where_the_grade_is_made():
+    """`grads` that tries candidate partials on the kit's judgement and keeps one it does not
+    reject: in the grader's kernel nothing judges, so it learns nothing and the replay fails."""
+    ns = engine()
+
+    def grads(self, a, b):
+        shape = np.shape(a)
+        best = None
+        for first in (1.0, 0.0, 0.5):
+            candidate = [np.full(shape, first), np.full(shape, 1.0 - first)]
+            try:
+                gc._judge_max(candidate, a, b, "")
+            except CheckFailure:
+                continue
+            best = candidate
+            break
+        return tuple(best) if best is not None else (np.zeros(shape), np.zeros(shape))
+
+    op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
+                                               "grads": grads})
+    payloads = record(max_cell, op, ns["AutogradValue"])
+    outcome, _ = replay(max_cell, payloads, placeholders((op, ns["AutogradValue"]),
+                                                         ("_max", None)))
+    assert outcome[0] == "fail"

@@ -1,7 +1,8 @@
 """Nothing in the student's kernel decides a grade, and nothing it produces leaks a hidden test.
 
 Each attack below is added to wrong-but-running answers of 01-derivatives (and of
-03-forward-mode for the ones that act on the op checks), graded by the real pipeline (sandboxed
+03-forward-mode for the ones that act on the op checks, and of 04-reverse-mode for the ones that
+act on the reverse-mode checks), graded by the real pipeline (sandboxed
 kernel, then `VerifyGradeCells` in the grader's process). The kernel only records what the
 student's code returned, so every attack must score what the wrong answers alone score: 0.
 
@@ -119,6 +120,37 @@ def forward_difference(f, x, h):
 ATTACKS_03 = {key: ATTACKS[key] for key in
               ("forces-interactive", "forges-modes", "patches-judges", "drops-records")}
 
+#: Attacks on the reverse-mode checks of notebook 04 (backward_pass, backward, the max gate).
+ATTACKS_04 = {
+    **{key: ATTACKS[key] for key in ("forces-interactive", "drops-records")},
+    "forges-modes": """\
+import coursekit.core as _core, coursekit.reverse_checks as _reverse
+_core.deciding = _reverse.deciding = lambda: False
+_core.mode = lambda: "interactive"
+""",
+    "patches-judges": """\
+import numpy as np
+import coursekit.reverse_checks as _reverse
+for _name in ("_judge_max", "_judge_run", "_judge_reset", "check_visit_order"):
+    setattr(_reverse, _name, lambda *a, **k: None)
+_reverse.close = lambda got, expected, *a, **k: np.ones(np.shape(got), dtype=bool)
+""",
+}
+
+
+def _wrong_04():
+    """04's exercises answered wrongly but running: typical bugs of each (its `wrong()` leaves
+    `backward_pass` and `backward`, which return nothing, as they were)."""
+    from tests.notebooks.variants.v04_reverse_mode import EXERCISES
+    nb = wrong_answers(REPO_ROOT, "04-reverse-mode", "reverse_mode")
+    bugs = {"backward_pass": "overwrites", "backward": "not_reversed", "_max": "tie_counted_twice"}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in bugs:
+            cell.source = EXERCISES[grade_id]["bugs"][bugs[grade_id]]
+    return nb
+
+
 #: Captures every cell's source (hidden tests included) and pushes it out every way it can.
 LEAKER = """\
 import sys
@@ -191,9 +223,11 @@ def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("trusted")
     submissions = base / "submitted"
     plan = {"01-derivatives": ("derivatives", ATTACKS),
-            "03-forward-mode": ("forward_mode", ATTACKS_03)}
+            "03-forward-mode": ("forward_mode", ATTACKS_03),
+            "04-reverse-mode": ("reverse_mode", ATTACKS_04)}
     for assignment, (notebook, attacks) in plan.items():
-        wrong = wrong_answers(REPO_ROOT, assignment, notebook)
+        wrong = (_wrong_04() if assignment == "04-reverse-mode"
+                 else wrong_answers(REPO_ROOT, assignment, notebook))
         made = {"wrong-answers": wrong, **{name: _attacked(wrong, code)
                                           for name, code in attacks.items()}}
         if assignment == "01-derivatives":
@@ -221,7 +255,8 @@ def graded(tmp_path_factory):
 
 CASES = ([(a, "01-derivatives") for a in [*ATTACKS, "leaks-hidden-tests", "replaces-setup-cell",
                                            "plants-verdicts"]]
-         + [(a, "03-forward-mode") for a in ATTACKS_03])
+         + [(a, "03-forward-mode") for a in ATTACKS_03]
+         + [(a, "04-reverse-mode") for a in ATTACKS_04])
 
 
 @pytest.mark.parametrize(("student", "assignment"), CASES)
@@ -233,7 +268,7 @@ def test_attack_scores_no_more_than_the_wrong_answers_alone(graded, student, ass
 
 
 def test_the_wrong_answers_are_graded_not_refused(graded):
-    for assignment in ("01-derivatives", "03-forward-mode"):
+    for assignment in ("01-derivatives", "03-forward-mode", "04-reverse-mode"):
         assert graded["rows"][("wrong-answers", assignment)].outcome.graded
 
 

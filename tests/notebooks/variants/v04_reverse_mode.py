@@ -1,206 +1,53 @@
 """Alternative answers for 04-reverse-mode: correct ones must pass, typical bugs must fail.
 
 Each source replaces the answer cell in a kernel where the master notebook has run, so it may use
-`np`, `math` and `AutogradValue`. The `backward_pass` and `backward` sources are also run by
-tests/coursekit/test_reverse_checks.py against the checks directly.
+`np`, `math` and `AutogradValue`. The `backward_pass`, `backward` and `_max` sources are also run
+by tests/coursekit/test_reverse_checks.py against the checks directly, and
+tests/coursekit/test_hints_of_variants.py pins the hint each bug gets.
+
+04 grades no op derivative (its ops' `grads` are the student's own from notebook 03, pasted into
+an ungraded cell), so the op variants live in v03_forward_mode.py only.
 """
 
 
-def _op(name: str, doc: str, sig: str, func: str, grads: str) -> str:
-    """An op class with the notebook's given `func` and the given `grads` body."""
+def _max_op(grads: str) -> str:
+    """The notebook's `_max` class with the given `grads` body."""
     body = "\n".join("        " + line for line in grads.strip().splitlines())
     return (
-        f"class {name}(AutogradValue):\n"
-        f'    """{doc}"""\n\n'
-        f"    def func(self, {sig}):\n        return {func}\n\n"
-        f"    def grads(self, {sig}):\n{body}\n"
+        "class _max(AutogradValue):\n"
+        '    """m = max(a, b), elementwise"""\n\n'
+        "    def func(self, a, b):\n        return np.maximum(a, b)\n\n"
+        f"    def grads(self, a, b):\n{body}\n"
     )
 
 
-def _op_variants(name, doc, sig, func, correct, bugs, wrong_funcs=None):
-    spec = {
-        "correct": {k: _op(name, doc, sig, func, v) for k, v in correct.items()},
-        "bugs": {k: _op(name, doc, sig, func, v) for k, v in bugs.items()},
-    }
-    right = next(iter(correct.values()))
-    for k, wrong in (wrong_funcs or {}).items():
-        spec["bugs"][k] = _op(name, doc, sig, wrong, right)
-    return spec
-
+#: `_max` variants: (grads body, the words of the hint the bug must get; None for a correct one)
+MAX_VARIANTS = {
+    "correct": {
+        "nested_where_half": ("first = np.where(a > b, 1.0, np.where(a < b, 0.0, 0.5))\n"
+                              "return first, 1.0 - first", None),
+        "comparisons_and_half": ("w = (a > b) + 0.5 * (a == b)\nreturn w, 1 - w", None),
+        "heaviside": ("return np.heaviside(a - b, 0.5), np.heaviside(b - a, 0.5)", None),
+        "tie_to_the_first": ("w = (a >= b) * 1.0\nreturn w, 1.0 - w", None),
+        "own_value": ("w = np.where(a == self.value, 1.0, 0.0)\nreturn [w, 1 - w]", None),
+    },
+    "bugs": {
+        "tie_counted_twice": ("return np.where(a >= b, 1.0, 0.0), np.where(b >= a, 1.0, 0.0)",
+                              "counted twice"),
+        "tie_lost": ("return (a > b) * 1.0, (b > a) * 1.0", "it is lost"),
+        "python_if": ("if a > b:\n    return 1.0, 0.0\nreturn 0.0, 1.0", "np.where"),
+        "to_the_smaller": ("return np.where(a < b, 1.0, 0.0), np.where(a > b, 1.0, 0.0)",
+                           "went to the smaller input"),
+        "like_an_add_gate": ("return 1.0, 1.0", "as through an add gate"),
+        "one_partial": ("return (np.where(a > b, 1.0, 0.0),)", "return a tuple of two partials"),
+        "values_not_partials": ("return np.maximum(a, b), np.minimum(a, b)",
+                                "1 for the larger input and 0 for the smaller"),
+    },
+}
 
 EXERCISES = {
-    "_sub": _op_variants(
-        "_sub", "c = a - b", "a, b", "a - b",
-        correct={
-            "floats": "return 1.0, -1.0",
-            "list": "return [1, -1]",
-            "arrays_like_inputs": "return np.ones_like(a), -np.ones_like(b)",
-        },
-        bugs={
-            "sign_flipped": "return 1.0, 1.0",
-            "both_negative": "return -1.0, 1.0",
-            "values_not_derivatives": "return a, -b",
-            "one_partial": "return (1.0,)",
-            "zero_second": "return 1.0, 0.0",
-        },
-        wrong_funcs={"func_is_add": "a + b"},
-    ),
-    "_mul": _op_variants(
-        "_mul", "c = a * b", "a, b", "a * b",
-        correct={
-            "tuple": "return b, a",
-            "list_times_one": "return [1.0 * b, 1.0 * a]",
-            "numpy_scalars": "return np.float64(1) * b, np.float64(1) * a",
-        },
-        bugs={
-            "swapped": "return a, b",
-            "ones": "return 1.0, 1.0",
-            "product": "return a * b, a * b",
-            "negated": "return -b, -a",
-            "scalar_not_tuple": "return b",
-        },
-    ),
-    "_div": _op_variants(
-        "_div", "c = a / b", "a, b", "a / b",
-        correct={
-            "textbook": "return 1 / b, -a / b**2",
-            "via_c": "c = a / b\nreturn 1.0 / b, -c / b",
-            "list": "return [b ** -1, -a * b ** -2]",
-        },
-        bugs={
-            "sign_second": "return 1 / b, a / b**2",
-            "missing_square": "return 1 / b, -a / b",
-            "swapped": "return -a / b**2, 1 / b",
-            "first_is_b": "return b, -a / b**2",
-            "quotient_rule_wrong": "return 1 / b, -1 / b**2",
-        },
-    ),
-    "_pow": _op_variants(
-        "_pow", "c = a ** b, for a > 0", "a, b", "a**b",
-        correct={
-            "textbook": "return b * a ** (b - 1), a**b * np.log(a)",
-            "via_c": "c = a**b\nreturn c * b / a, c * np.log(a)",
-            "exp_form": "return b * np.exp((b - 1) * np.log(a)), np.exp(b * np.log(a)) * np.log(a)",
-        },
-        bugs={
-            "exponent_treated_as_constant": "return b * a ** (b - 1), 0.0",
-            "power_rule_for_exponent": "return b * a ** (b - 1), b * a ** (b - 1)",
-            "missing_log": "return b * a ** (b - 1), a**b",
-            "off_by_one_power": "return b * a**b, a**b * np.log(a)",
-            "math_log": "return b * a ** (b - 1), a**b * math.log(a)",
-        },
-    ),
-    "_exp": _op_variants(
-        "_exp", "c = exp(a)", "a", "np.exp(a)",
-        correct={
-            "tuple": "return (np.exp(a),)",
-            "list": "return [np.exp(a)]",
-            "power": "return (np.e ** a,)",
-            "own_value": "return (self.value,)",
-        },
-        bugs={
-            "not_a_tuple": "return np.exp(a)",
-            "math_exp": "return (math.exp(a),)",
-            "one": "return (1.0,)",
-            "power_rule": "return (a * np.exp(a - 1),)",
-            "negative_exponent": "return (np.exp(-a),)",
-        },
-    ),
-    "_log": _op_variants(
-        "_log", "c = log(a), the natural logarithm, for a > 0", "a", "np.log(a)",
-        correct={
-            "reciprocal": "return (1 / a,)",
-            "power": "return [a ** -1.0]",
-            "divide": "return (np.divide(1.0, a),)",
-        },
-        bugs={
-            "log_itself": "return (np.log(a),)",
-            "negative": "return (-1 / a,)",
-            "squared": "return (1 / a**2,)",
-            "not_a_tuple": "return 1 / a",
-            "a": "return (a,)",
-        },
-    ),
-    "_sin": _op_variants(
-        "_sin", "c = sin(a)", "a", "np.sin(a)",
-        correct={
-            "cos": "return (np.cos(a),)",
-            "shifted_sin": "return [np.sin(a + np.pi / 2)]",
-            "identity": "return (np.sqrt(1 - np.sin(a) ** 2) * np.sign(np.cos(a)),)",
-        },
-        bugs={
-            "minus_cos": "return (-np.cos(a),)",
-            "sin": "return (np.sin(a),)",
-            "math_cos": "return (math.cos(a),)",
-            "not_a_tuple": "return np.cos(a)",
-            "degrees": "return (np.cos(np.radians(a)),)",
-        },
-    ),
-    "_cos": _op_variants(
-        "_cos", "c = cos(a)", "a", "np.cos(a)",
-        correct={
-            "minus_sin": "return (-np.sin(a),)",
-            "shifted": "return [np.cos(a + np.pi / 2)]",
-            "negative_of": "return (np.negative(np.sin(a)),)",
-        },
-        bugs={
-            "sign_flipped": "return (np.sin(a),)",
-            "cos": "return (-np.cos(a),)",
-            "math_sin": "return (-math.sin(a),)",
-            "not_a_tuple": "return -np.sin(a)",
-            "one": "return (-1.0,)",
-        },
-    ),
-    "_tanh": _op_variants(
-        "_tanh", "c = tanh(a)", "a", "np.tanh(a)",
-        correct={
-            "one_minus_square": "return (1 - np.tanh(a) ** 2,)",
-            "sech_squared": "return [1 / np.cosh(a) ** 2]",
-            "product": "t = np.tanh(a)\nreturn ((1 - t) * (1 + t),)",
-            # the node's own value: set by the constructor before any backward runs
-            "own_value": "t = self.value\nreturn (1 - t ** 2,)",
-        },
-        bugs={
-            "missing_square": "return (1 - np.tanh(a),)",
-            "sign_flipped": "return (np.tanh(a) ** 2 - 1,)",
-            "sigmoid_formula": "t = np.tanh(a)\nreturn (t * (1 - t),)",
-            "math_tanh": "return (1 - math.tanh(a) ** 2,)",
-            "cosh_not_squared": "return (1 / np.cosh(a),)",
-        },
-        wrong_funcs={"func_sigmoid": "1 / (1 + np.exp(-a))"},
-    ),
-    "_sigmoid": _op_variants(
-        "_sigmoid", "c = sigmoid(a) = 1 / (1 + exp(-a))", "a", "1 / (1 + np.exp(-a))",
-        correct={
-            "s_one_minus_s": "s = 1 / (1 + np.exp(-a))\nreturn (s * (1 - s),)",
-            "quotient": "return [np.exp(-a) / (1 + np.exp(-a)) ** 2]",
-            "via_func": "s = self.func(a)\nreturn (s - s * s,)",
-            "own_value": "s = self.value\nreturn (s * (1 - s),)",
-        },
-        bugs={
-            "sign_flipped": "s = 1 / (1 + np.exp(-a))\nreturn (s * (s - 1),)",
-            "sigmoid_itself": "return (1 / (1 + np.exp(-a)),)",
-            "missing_one_minus": "s = 1 / (1 + np.exp(-a))\nreturn (s * s,)",
-            "exp_sign": "return (np.exp(a) / (1 + np.exp(-a)) ** 2,)",
-            "math_exp": "s = 1 / (1 + math.exp(-a))\nreturn (s * (1 - s),)",
-        },
-    ),
-    "_relu": _op_variants(
-        "_relu", "c = relu(a) = max(a, 0)", "a", "np.maximum(a, 0.0)",
-        correct={
-            "where": "return (np.where(a > 0, 1.0, 0.0),)",
-            "comparison": "return [(a > 0) * 1.0]",
-            "heaviside": "return (np.heaviside(a, 0.5),)",
-        },
-        bugs={
-            "python_if": "if a > 0:\n    return (1.0,)\nreturn (0.0,)",
-            "reversed": "return (np.where(a > 0, 0.0, 1.0),)",
-            "always_one": "return (1.0,)",
-            "value_not_slope": "return (np.maximum(a, 0.0),)",
-            "sign": "return (np.sign(a),)",
-        },
-        wrong_funcs={"func_abs": "np.abs(a)"},
-    ),
+    "_max": {kind: {name: _max_op(body) for name, (body, _) in variants.items()}
+             for kind, variants in MAX_VARIANTS.items()},
 }
 
 
