@@ -28,8 +28,8 @@ from autograder.grading.inert_html import make_inert
 from autograder.grading.load import load_notebook
 from autograder.grading.options import Grader
 from autograder.grading.outcome import (
-    GRADER_ERROR,
     DISK_QUOTA,
+    GRADER_ERROR,
     KERNEL_DIED,
     MEMORY,
     NOT_A_NOTEBOOK,
