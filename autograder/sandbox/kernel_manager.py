@@ -137,7 +137,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.zygote is not None:
             provisioner = self.provisioner
             provisioner.process = self.zygote.spawn(self.connection_file, self.scratch,
-                                                    self.sandbox.kernel_limits(),
+                                                    self.sandbox.kernel_limits(self.cgroup_bound),
                                                     self.kernel_uid)
             provisioner.pid = provisioner.process.pid
             provisioner.pgid = None  # signals go through the zygote, never to a host group
