@@ -87,16 +87,17 @@ from pathlib import Path
 from autograder.gradebook.batch import BatchOptions, grade_batch
 from autograder.sandbox.policy import Limits
 
-root = Path(sys.argv[1])
+root, quota, assignment = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rows = grade_batch(root / "submissions", BatchOptions(
     root=root, work=root / "work", workers=2, progress=False, use_bwrap=False,
-    limits=Limits(cell_timeout=20, wall_clock=60, processes=64, scratch_mb=%d, file_size_mb=4),
-    assignments=[%r]))
+    limits=Limits(cell_timeout=20, wall_clock=60, processes=64, scratch_mb=quota,
+                  file_size_mb=4),
+    assignments=[assignment]))
 out = {r.key[0]: {"score": r.score, "isolation": nb.isolation, "kind": nb.outcome.kind.value,
                   "outcome": str(nb.outcome)}
        for r in rows for nb in r.notebooks.values()}
 (root / "result.json").write_text(json.dumps(out))
-""" % (QUOTA_MB, ASSIGNMENT)
+"""
 
 
 def _processes_of(uid: int) -> list[str]:
@@ -141,7 +142,7 @@ def graded(request):
         command = [policy.SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
                    "/usr/bin/env", "-i", f"PATH={venv_bin}:/usr/bin:/bin",
                    f"HOME={root / 'home'}", "LANG=C.UTF-8",
-                   sys.executable, "-c", GRADE, str(root)]
+                   sys.executable, "-c", GRADE, str(root), str(QUOTA_MB), ASSIGNMENT]
         if delegated:  # as an administrator delegates a subtree: the folder is the grader's
             group = base / f"delegated-{tag}"
             group.mkdir()
