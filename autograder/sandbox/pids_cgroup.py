@@ -23,6 +23,15 @@ PREFIX = "autograder-"
 _COUNTER = itertools.count()
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace, as a name part: a group's pid means something only in the
+    namespace that made it (another container may share the hierarchy)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
 def _mounts() -> list[tuple[str, str, str, str]]:
     """(mount point, mount root, fs type, super options) of each cgroup mount of this process."""
     found = []
@@ -121,8 +130,23 @@ def pids_base() -> Path | None:
                     pass
             if ok:
                 _BASE["base"] = base
+                remove_orphaned(base)
                 break
     return _BASE["base"]
+
+
+def remove_orphaned(base: Path) -> int:
+    """Remove the groups under `base` that a grading process of this PID namespace, now gone,
+    made (it was killed before it could): whatever still runs in one is killed first. Returns
+    how many went."""
+    removed = 0
+    namespace = _pid_namespace()
+    for path in base.glob(f"{PREFIX}*"):
+        owner, _, rest = path.name[len(PREFIX):].partition("-")
+        if (owner.isdigit() and rest.split("-")[0] == namespace
+                and not Path(f"/proc/{owner}").exists()):
+            removed += PidsCgroup(path).remove(seconds=0.5)
+    return removed
 
 
 class PidsCgroup:
@@ -139,7 +163,7 @@ class PidsCgroup:
         base = pids_base()
         if base is None:
             return None
-        path = base / f"{PREFIX}{os.getpid()}-{next(_COUNTER)}"
+        path = base / f"{PREFIX}{os.getpid()}-{_pid_namespace()}-{next(_COUNTER)}"
         try:
             path.mkdir()
         except OSError:

@@ -75,3 +75,22 @@ def test_a_mount_root_is_taken_off_the_process_path():
     assert pids_cgroup._under("/sys/fs/cgroup/pids", "/docker/abc", "/docker/abc/x") == \
         Path("/sys/fs/cgroup/pids/x")
     assert pids_cgroup._under("/sys/fs/cgroup/pids", "/", "/x") == Path("/sys/fs/cgroup/pids/x")
+
+
+@pytest.mark.skipif(pids_base() is None, reason="no writable pids cgroup here")
+def test_a_group_whose_grader_is_gone_is_removed_by_the_next_grader():
+    dead = 2**22 + 12345  # above the largest pid Linux hands out: no process has it
+    path = pids_base() / f"autograder-{dead}-{pids_cgroup._pid_namespace()}-0"
+    elsewhere = pids_base() / f"autograder-{dead}-1-0"  # another PID namespace's: kept
+    path.mkdir()
+    elsewhere.mkdir()
+    live = PidsCgroup.make(4)
+    try:
+        assert pids_cgroup.remove_orphaned(pids_base()) == 1
+        assert not path.exists() and live.path.exists()  # this process's own group stays
+        assert elsewhere.exists()
+    finally:
+        live.remove()
+        for leftover in (path, elsewhere):
+            if leftover.exists():
+                leftover.rmdir()
