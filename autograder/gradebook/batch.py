@@ -63,6 +63,7 @@ class BatchOptions:
     require_sandbox: bool = False
     use_bwrap: bool = True
     warm_kernels: bool = True
+    pids_cgroup: bool = True
     assignments: list[str] | None = None
     progress: bool = True
     force: bool = False  # regrade every submission found, changed or not
@@ -76,12 +77,14 @@ class BatchOptions:
         grader = Grader(config=config)
         return cls(root=root, work=work, workers=grader.workers, limits=grader.limits(),
                    require_sandbox=grader.require_sandbox, warm_kernels=grader.warm_kernels,
+                   pids_cgroup=grader.pids_cgroup,
                    config=config, **kw)
 
 
 def make_sandbox(options: BatchOptions) -> Sandbox:
     sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
-                      use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels)
+                      use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels,
+                      pids_cgroup=options.pids_cgroup)
     if not sandbox.isolated:
         if options.require_sandbox:
             raise SandboxUnavailable(

@@ -54,12 +54,19 @@ class Grader(Configurable):
                            "dropped as it arrives (a flood costs neither memory nor disk)."
                            ).tag(config=True)
     scratch_mb = Integer(256, help="Size in MB of each tmpfs a kernel writes to (its /tmp, "
-                         "scratch folder and /dev/shm) when bwrap isolates it.").tag(config=True)
+                         "scratch folder and /dev/shm) when bwrap isolates it; without bwrap, "
+                         "the most it may write in all (its scratch folder, /tmp, /var/tmp, "
+                         "/dev/shm) before it is stopped 'over the disk quota'."
+                         ).tag(config=True)
     require_sandbox = Bool(False, help="Refuse to grade when bwrap cannot isolate student code "
                            "(otherwise: grade with resource limits only, and warn)."
                            ).tag(config=True)
     warm_kernels = Bool(True, help="Fork kernels from a warm sandboxed zygote where bwrap "
                         "isolates them (about a second less CPU per notebook).").tag(config=True)
+    pids_cgroup = Bool(True, help="Bound each kernel's processes and threads (64) "
+                       "by a pids cgroup where the grader may make one (cgroup v1's "
+                       "pids hierarchy, or a delegated cgroup v2 subtree); otherwise, or when "
+                       "False, by RLIMIT_NPROC.").tag(config=True)
     sanitize_steps = List(Unicode(), default_value=SANITIZE_STEPS, help="nbgrader "
                           "preprocessors run before execution, in order, by import name. Each "
                           "runs as nbgrader runs it, so `c.<Step>.enabled = False` skips it."

@@ -27,6 +27,7 @@ class Kind(str, Enum):
     TIMED_OUT = "timed out"
     MEMORY = "killed for memory"
     KERNEL_DIED = "kernel died"
+    DISK_QUOTA = "over the disk quota"  # wrote more than its scratch quota (no bwrap)
     TAMPERING = "tampering detected"  # no longer produced; kept so older ledgers load
     # anything else that went wrong for this one submission (the grader's own exception)
     GRADER_ERROR = "grading failed"
@@ -44,6 +45,7 @@ INVALID_JSON = Kind.INVALID_JSON
 TIMED_OUT = Kind.TIMED_OUT
 MEMORY = Kind.MEMORY
 KERNEL_DIED = Kind.KERNEL_DIED
+DISK_QUOTA = Kind.DISK_QUOTA
 TAMPERING = Kind.TAMPERING
 LINKED = Kind.LINKED
 BAD_ARCHIVE = Kind.BAD_ARCHIVE

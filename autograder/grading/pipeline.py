@@ -29,6 +29,7 @@ from autograder.grading.inert_html import make_inert
 from autograder.grading.load import load_notebook
 from autograder.grading.options import Grader
 from autograder.grading.outcome import (
+    DISK_QUOTA,
     GRADER_ERROR,
     KERNEL_DIED,
     MEMORY,
@@ -150,6 +151,7 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
     result.isolation = sandbox.isolation
     nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
     result.timings.update(resources["autograder"].get("timings", {}))
+    result.isolation = resources["autograder"].get("isolation", result.isolation)
     executed = time.monotonic()
     phase[0] = "scoring"
     nb, resources = score_notebook(nb, resources, config)
@@ -208,6 +210,10 @@ def _failure_detail(failure: Kind, sandbox: Sandbox, stopped: bool = True) -> st
                      f"interrupt) or {limits.wall_clock} s for the notebook; the tests after "
                      "that point did not run and score 0",
         MEMORY: f"went over the {limits.memory_mb} MB memory limit",
+        DISK_QUOTA: f"wrote more than the {limits.scratch_mb} MB disk quota (its working "
+                    "folder, /tmp, /var/tmp and /dev/shm together; one file at most "
+                    f"{limits.file_size_mb} MB); the kernel was stopped, the tests after that "
+                    "point did not run and score 0",
         KERNEL_DIED: "the kernel exited or crashed (os._exit, a signal, a crash, or the "
                        f"{limits.cpu_seconds} s CPU-time limit); the tests after that point "
                        "did not run and score 0",

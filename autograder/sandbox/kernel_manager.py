@@ -13,8 +13,21 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
-from autograder.sandbox.runtime import hand_to, kill_uid, remove_tree, seal
+from autograder.sandbox.pids_cgroup import PidsCgroup
+from autograder.sandbox.runtime import (
+    adopt_orphans,
+    children,
+    hand_to,
+    kill_adopted,
+    kill_uid,
+    remove_tree,
+    seal,
+    uid_pids,
+)
+from autograder.sandbox.scratch_quota import QuotaWatch, remove_owned
 from autograder.sandbox.warm_kernels import zygote_for
+
+BWRAP_TASKS = 2  # what a kernel's own bwrap adds to its cgroup (its monitor and its init)
 
 
 class PromptKernelClient(AsyncKernelClient):
@@ -53,7 +66,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     Each kernel gets its own runtime folder (connection file, sockets, scratch), removed when
     the kernel is cleaned up, so one submission cannot see another's files. Where bwrap
     isolates kernels, the kernel is forked from this worker's warm zygote
-    (`autograder.sandbox.warm_kernels`); elsewhere it is started as a process of its own.
+    (`autograder.sandbox.warm_kernels`); elsewhere it is started as a process of its own, in a
+    pids cgroup of its own where one can be made.
+
+    Without bwrap, a `QuotaWatch` stops the kernel once it has written more than
+    `Limits.scratch_mb` (`quota_exceeded`), and afterwards every process it left is killed (by
+    its cgroup, its uid, or as orphans this process adopted) and every file its uid left in
+    /tmp, /var/tmp and /dev/shm removed.
     """
 
     sandbox = AnyTrait(None)
@@ -68,6 +87,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
             os.chmod(self.runtime_dir, 0o700)
         self.kernel_uid = self.sandbox.kernel_user()
+        self.cgroup = None
+        if self.zygote is None and self.sandbox.pids_cgroup:
+            extra = BWRAP_TASKS if self.sandbox.isolated else 0
+            self.cgroup = PidsCgroup.make(self.sandbox.limits.processes + extra)
+        self.cgroup_bound = (self.zygote.cgroup if self.zygote is not None
+                             else self.cgroup) is not None
+        self.isolation = self.sandbox.isolation_with(self.cgroup_bound)
+        self.quota: QuotaWatch | None = None
+        self.adopted: set[int] | None = None  # children before the kernel, where we adopt
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
         if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
             self.scratch.mkdir()
@@ -77,8 +105,31 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(self.runtime_dir / "kernel.json")
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv = self.sandbox.kernel_argv(self.runtime_dir, self.scratch)
+        argv = self.sandbox.kernel_argv(self.runtime_dir, self.scratch, self.cgroup_bound)
+        if self.cgroup is not None:
+            argv = self.cgroup.join_argv(argv)
         return [a.replace("{connection_file}", self.connection_file) for a in argv]
+
+    @property
+    def quota_exceeded(self) -> bool:
+        """The kernel was stopped for writing more than its disk quota (no bwrap only)."""
+        return self.quota is not None and self.quota.exceeded
+
+    def kernel_pids(self) -> list[int]:
+        """The processes of this kernel, where a cgroup or a uid of its own tells them."""
+        if self.cgroup is not None:
+            return self.cgroup.pids()
+        if self.kernel_uid is not None:
+            return uid_pids(self.kernel_uid)
+        return []
+
+    def kill_everything(self) -> None:
+        """Kill every process of the kernel this manager can tell apart (no bwrap)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        kill_uid(self.kernel_uid)
+        if self.adopted is not None:
+            kill_adopted(self.adopted)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the kernel's uid may create its sockets here until it answers (`seal_runtime`)
@@ -86,7 +137,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.zygote is not None:
             provisioner = self.provisioner
             provisioner.process = self.zygote.spawn(self.connection_file, self.scratch,
-                                                    self.sandbox.kernel_limits(),
+                                                    self.sandbox.kernel_limits(self.cgroup_bound),
                                                     self.kernel_uid)
             provisioner.pid = provisioner.process.pid
             provisioner.pgid = None  # signals go through the zygote, never to a host group
@@ -96,7 +147,26 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdout"] = subprocess.DEVNULL
         kw["stderr"] = subprocess.DEVNULL
         kw["stdin"] = subprocess.DEVNULL
+        if not self.sandbox.isolated:
+            kw["cwd"] = str(self.scratch)  # as inside bwrap: its scratch, not the grader's cwd
+            if self.cgroup is None and self.kernel_uid is None and adopt_orphans():
+                self.adopted = children()  # nothing else tells the kernel's processes apart
+            launched = await super()._async_launch_kernel(kernel_cmd, **kw)
+            self.quota = QuotaWatch(self.scratch, self.kernel_uid,
+                                    self.sandbox.limits.scratch_mb * 1024 * 1024,
+                                    self.kernel_pids, self._stop_for_quota)
+            return launched
         return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _stop_for_quota(self) -> None:
+        """The quota watch's verdict: kill the kernel (nbclient then sees it die)."""
+        self.kill_everything()
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
 
     async def _async_interrupt_kernel(self) -> None:
         if self.zygote is None and self.sandbox.isolated:
@@ -116,8 +186,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         seal(self.runtime_dir, traversable=not self.sandbox.isolated)
 
     def remove_runtime(self) -> None:
+        if self.quota is not None:
+            self.quota.stop()
         if self.zygote is not None:
             self.zygote.clean()
         elif not self.sandbox.isolated:  # no PID namespace: whatever the notebook started
-            kill_uid(self.kernel_uid)
+            self.kill_everything()
+            if self.kernel_uid is not None:  # nothing of its uid runs now: no race
+                remove_owned(self.kernel_uid)
+        if self.cgroup is not None:
+            self.cgroup.remove()
         remove_tree(self.runtime_dir)
+

@@ -11,13 +11,18 @@ network (`--unshare-net`; the kernel talks over IPC sockets), no SysV IPC, its o
 (PID 1 is bwrap's init, started with an empty environment), no capabilities.
 
 Where the grader runs as root, the kernel itself runs as an unprivileged uid of its worker's own
-(`kernel_uid`), so RLIMIT_NPROC binds (it never binds for root) and a fork storm costs only its
-notebook. Where bwrap cannot run, the kernel still runs as that uid (via `setpriv`), with a
+(`kernel_uid`). Where bwrap cannot run, the kernel still runs as that uid (via `setpriv`), with a
 cleared environment and every rlimit; `Sandbox.isolation` says which of these a run had.
 
+Process count: a pids cgroup per kernel (per warm zygote with bwrap) wherever the grader may
+make one (`autograder.sandbox.pids_cgroup`); else RLIMIT_NPROC of the kernel's own uid; else,
+for a grader that is not root (the kernel keeps its uid), RLIMIT_NPROC set to the tasks that
+uid runs already plus the allowance. Only a root grader that cannot switch uids and has no
+cgroup runs kernels with no process limit, and the isolation label says so.
+
 Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written),
-RLIMIT_NPROC (processes and threads of the kernel's uid), no core files, plus a wall clock
-enforced by the executor.
+no core files, plus a wall clock enforced by the executor. Without bwrap, what the kernel writes
+in all is bounded by `Limits.scratch_mb` too (`autograder.sandbox.scratch_quota`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import REPO_ROOT
+from autograder.sandbox.pids_cgroup import pids_base
+from autograder.sandbox.runtime import uid_tasks
 
 BWRAP = shutil.which("bwrap") or ("/usr/bin/bwrap" if Path("/usr/bin/bwrap").exists() else None)
 PRLIMIT = shutil.which("prlimit") or (
@@ -84,8 +91,10 @@ class Limits:
     cell_timeout: int = 30
     wall_clock: int = 180
     output_bytes: int = 200_000
-    scratch_mb: int = 256  # size of each tmpfs a kernel writes to: /tmp (its scratch) and /dev/shm
-    processes: int = 64  # processes and threads of the kernel's uid (a kernel uses about 10)
+    # size of each tmpfs a kernel writes to with bwrap (/tmp, its scratch, and /dev/shm); without
+    # bwrap, the most it may write in all (scratch folder, /tmp, /var/tmp, /dev/shm)
+    scratch_mb: int = 256
+    processes: int = 64  # processes and threads of a kernel (a kernel uses about 10)
     notebook_mb: int = 20  # a submitted file larger than this is refused before it runs
     notebook_cells: int = 2_000  # and so is a notebook with more cells than this
 
@@ -109,6 +118,11 @@ class Sandbox:
     warm_kernels: bool = True  # fork kernels from a warm zygote where bwrap isolates them
     readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
     drop_user: bool = True  # run kernels as `kernel_uid()` where the grader is root
+    pids_cgroup: bool = True  # bound a kernel's processes by a pids cgroup where one can be made
+
+    def cgroup_possible(self) -> bool:
+        """Whether kernels get a pids cgroup here (the grader may make one)."""
+        return self.pids_cgroup and pids_base() is not None
 
     @property
     def isolated(self) -> bool:
@@ -126,11 +140,28 @@ class Sandbox:
     @property
     def isolation(self) -> str:
         """What isolation a kernel of this sandbox gets, as the grade table and CI print it."""
+        return self.isolation_with(self.cgroup_possible())
+
+    def isolation_with(self, cgroup: bool) -> str:
+        """The isolation label of a kernel that got a pids cgroup (`cgroup`) or did not."""
         user = self.kernel_user()
         who = f"uid {user}" if user is not None else "the grader's uid"
+        processes = self.process_limit(cgroup)
         if self.isolated:
-            return f"bwrap allow-list, {who}, rlimits"
-        return f"no bwrap: {who}, cleared environment, rlimits"
+            return f"bwrap allow-list, {who}, {processes}, rlimits"
+        return (f"no bwrap: {who}, cleared environment, {processes}, rlimits, "
+                f"{self.limits.scratch_mb} MB disk quota")
+
+    def process_limit(self, cgroup: bool) -> str:
+        """Which limit binds a kernel's process count, as its isolation label says it."""
+        allowed = self.limits.processes
+        if cgroup:
+            return f"pids cgroup ({allowed} processes)"
+        if self.kernel_user() is not None:
+            return f"RLIMIT_NPROC ({allowed} processes)"
+        if os.geteuid() != 0:
+            return f"RLIMIT_NPROC (the grader's uid: {allowed} processes over its own)"
+        return "no process limit (root, no cgroup)"
 
     def scratch_for(self, runtime_dir: Path) -> Path:
         """A kernel's working directory, $HOME and $TMPDIR: inside bwrap, a folder of the
@@ -138,7 +169,7 @@ class Sandbox:
         folder of the kernel's runtime folder."""
         return SANDBOX_SCRATCH if self.isolated else runtime_dir / "scratch"
 
-    def kernel_argv(self, runtime_dir: Path, scratch: Path) -> list[str]:
+    def kernel_argv(self, runtime_dir: Path, scratch: Path, cgroup: bool = False) -> list[str]:
         """The command that starts one kernel; `{connection_file}` is filled in by jupyter."""
         kernel = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                   "--HistoryManager.hist_file=:memory:"]
@@ -147,9 +178,10 @@ class Sandbox:
             kernel = [SETPRIV, f"--reuid={user}", f"--regid={user}", "--clear-groups",
                       "--", *kernel]
         return self.confine(kernel, runtime_dir, scratch, kernel_environment(scratch),
-                            caps=("CAP_SETUID", "CAP_SETGID") if user is not None else ())
+                            caps=("CAP_SETUID", "CAP_SETGID") if user is not None else (),
+                            cgroup=cgroup)
 
-    def zygote_argv(self, runtime_dir: Path) -> list[str]:
+    def zygote_argv(self, runtime_dir: Path, cgroup: bool = False) -> list[str]:
         """The command that starts a kernel zygote (`autograder.sandbox.zygote`) in its own
         sandbox and PID namespace; each kernel it forks sets its own limits and uid."""
         home = runtime_dir / "zygote"
@@ -157,13 +189,14 @@ class Sandbox:
         source = (Path(__file__).parent / "zygote.py").read_text()
         caps = ZYGOTE_CAPS if self.kernel_user() is not None else ()
         return self.confine([self.python, "-c", source], runtime_dir, home,
-                            kernel_environment(home), cpu_limit=False, caps=caps)
+                            kernel_environment(home), cpu_limit=False, caps=caps, cgroup=cgroup)
 
     def confine(self, command: list[str], runtime_dir: Path, cwd: Path, env: dict[str, str],
-                cpu_limit: bool = True, caps: tuple[str, ...] = ()) -> list[str]:
+                cpu_limit: bool = True, caps: tuple[str, ...] = (),
+                cgroup: bool = False) -> list[str]:
         """`command` inside bwrap (when isolated) and under the resource limits, started with
         an empty environment (bwrap is the sandbox's PID 1: its environment must hold nothing
-        of the grader's)."""
+        of the grader's). `cgroup`: a pids cgroup bounds its processes (no RLIMIT_NPROC)."""
         if self.isolated:
             size = str(self.limits.scratch_mb * 1024 * 1024)
             # the scratch tmpfs first: a checkout (its venv, coursekit) may live under /tmp,
@@ -188,23 +221,28 @@ class Sandbox:
         else:
             argv = list(command)
         if PRLIMIT:
-            limits = self.kernel_limits()
-            if not cpu_limit:
-                del limits["cpu"]
+            limits = self.kernel_limits(cgroup)
+            if not cpu_limit:  # the zygote: each kernel it forks sets these on itself (a
+                del limits["cpu"]  # process limit above the zygote's own could not be set)
+                limits.pop("processes", None)
             argv = [PRLIMIT, *[f"--{PRLIMIT_FLAGS[name]}={value}" for name, value in
                                limits.items()], "--", *argv]
         launch = LAUNCH_ENV if self.isolated else env
         return [ENV, "-i", *[f"{k}={v}" for k, v in launch.items()], *argv]
 
-    def kernel_limits(self) -> dict[str, int]:
+    def kernel_limits(self, cgroup: bool = False) -> dict[str, int]:
         """A kernel's rlimits, by the names `autograder.sandbox.zygote` takes (a forked kernel
         sets them on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (a kernel started
-        anew)."""
+        anew). RLIMIT_NPROC as `process_limit` says: none where a pids cgroup binds."""
         mb = 1024 * 1024
         limits = {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
                   "file_size": self.limits.file_size_mb * mb, "core": 0}
-        if self.kernel_user() is not None:  # a uid of the kernel's own: RLIMIT_NPROC counts
+        if cgroup:
+            pass
+        elif self.kernel_user() is not None:  # a uid of the kernel's own: RLIMIT_NPROC counts
             limits["processes"] = self.limits.processes  # only its processes and threads
+        elif os.geteuid() != 0:  # the grader's own uid: it counts the grader's tasks too
+            limits["processes"] = uid_tasks(os.getuid()) + self.limits.processes
         return limits
 
 

@@ -69,15 +69,7 @@ def kill_uid(uid: int | None, seconds: float = 5.0) -> int:
         return 0
     deadline = time.monotonic() + seconds
     while True:
-        left = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    left.append(int(entry))
-            except OSError:
-                continue
+        left = uid_pids(uid)
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -86,3 +78,88 @@ def kill_uid(uid: int | None, seconds: float = 5.0) -> int:
         if not left or time.monotonic() > deadline:
             return len(left)
         time.sleep(0.01)
+
+
+def uid_pids(uid: int) -> list[int]:
+    """The processes running as `uid` (the owner of their /proc entry: the effective uid)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def uid_tasks(uid: int) -> int:
+    """Processes and threads whose real uid is `uid` (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue
+        try:
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+        except (KeyError, ValueError, IndexError):
+            continue
+    return count
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Make this process the subreaper of what it starts: a process a kernel forked and left
+    behind (whatever session or group it moved to) is re-parented here, not to init, so
+    `kill_adopted` can find it where no uid or cgroup of the kernel's own tells it apart."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def children() -> set[int]:
+    """This process's child processes."""
+    me = os.getpid()
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                tail = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(tail) > 1 and tail[1] == str(me):
+            found.add(int(entry))
+    return found
+
+
+def kill_adopted(known: set[int], seconds: float = 5.0) -> int:
+    """Kill (and reap) every child of this subreaper but `known`: what a kernel left running.
+    Each one killed may hand its own children to us; repeat until none is left or `seconds`
+    pass. Returns how many were left."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = children() - known
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in left:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        if not left or time.monotonic() > deadline:
+            return len(left)

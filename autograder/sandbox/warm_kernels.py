@@ -8,7 +8,9 @@ any other. After each notebook the zygote kills everything the submission starte
 scratch space; a zygote that stops answering is killed with its whole sandbox and replaced.
 
 Zygotes are used only where bwrap isolates kernels (the zygote needs its own PID namespace);
-otherwise kernels start the classic way, one process each.
+otherwise kernels start the classic way, one process each. Where the grader may make a pids
+cgroup, the zygote's whole sandbox runs in one of its own, allowing `Limits.processes` beyond
+what the idle zygote runs: each kernel it forks (one at a time) is bound by it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.sandbox.pids_cgroup import PidsCgroup
 from autograder.sandbox.policy import Sandbox, kernel_environment
 from autograder.sandbox.runtime import remove_tree
 
@@ -32,6 +35,7 @@ SPAWN_SECONDS = 40  # the zygote answers once the kernel's sockets are bound (or
 REPLY_SECONDS = 10
 PING_SECONDS = 2
 GIVE_UP_AFTER = 2  # failed starts in one process before falling back to classic kernels
+WARM_UP_TASKS = 16  # what the zygote's cgroup allows it while it starts (bwrap, init, Python)
 
 
 class ZygoteGone(RuntimeError):
@@ -46,13 +50,20 @@ class ZygoteClient:
         self.runtime = Path(tempfile.mkdtemp(prefix="autograder-zygote-"))
         # traversable, not listable or writable: each kernel uid reaches only its own folder
         os.chmod(self.runtime, 0o711)
+        self.cgroup = (PidsCgroup.make(sandbox.limits.processes + WARM_UP_TASKS)
+                       if sandbox.pids_cgroup else None)
+        argv = sandbox.zygote_argv(self.runtime, cgroup=self.cgroup is not None)
+        if self.cgroup is not None:
+            argv = self.cgroup.join_argv(argv)
         self.process = subprocess.Popen(
-            sandbox.zygote_argv(self.runtime), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, bufsize=1)
         reply = self._read(WARM_UP_SECONDS)
         if not reply.get("ready"):
             self.close()
             raise ZygoteGone(reply.get("error", "the zygote did not start"))
+        if self.cgroup is not None:  # the idle zygote's own tasks, plus one kernel's allowance
+            self.cgroup.set_max(self.cgroup.current() + sandbox.limits.processes)
 
     @property
     def alive(self) -> bool:
@@ -110,6 +121,9 @@ class ZygoteClient:
                 except OSError:
                     pass
             self.process = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         remove_tree(self.runtime)
 
 
@@ -168,6 +182,7 @@ def _forget_parent_zygote() -> None:
     if zygote is not None:
         _INHERITED.append(zygote.process)
         zygote.process = None  # close() would otherwise kill the parent's sandbox
+        zygote.cgroup = None  # (and empty its cgroup)
         zygote.runtime = Path("/nonexistent")
     _ZYGOTE.update(zygote=None, failures=0)
 

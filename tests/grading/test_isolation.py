@@ -1,7 +1,9 @@
 """What student code can reach, graded as a batch: an allow-list filesystem, no grader
 environment (not even through /proc/1/environ), no host socket, a bounded process count.
 
-One batch per module (two workers, sandbox on): a probe that tries everything, a bounded fork
+One batch per way of bounding processes (two workers, sandbox on): warm kernels in a zygote
+whose sandbox has a pids cgroup, kernels started anew each in a cgroup of its own, and
+RLIMIT_NPROC of the kernel uid only. Each batch: a probe that tries everything, a bounded fork
 storm, and a perfect submission graded beside them. Each test checks the score, the files and
 the processes afterwards.
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from autograder.gradebook.batch import BatchOptions, grade_batch
+from autograder.sandbox.pids_cgroup import pids_base
 from autograder.sandbox.policy import KERNEL_UID_BASE, Limits, bwrap_works
 from tests.grading.fixture_course import (
     ASSIGNMENT,
@@ -64,7 +67,8 @@ print("UID", os.getuid())
 
 
 FORK_STORM = """
-import os, time
+import os, resource, time
+print("NPROC", resource.getrlimit(resource.RLIMIT_NPROC)[0])
 children, refused = [], None
 for i in range(400):
     try:
@@ -86,8 +90,16 @@ def kernel_uids(rows) -> set[int]:
             for m in re.findall(r"uid (\d+)", nb.isolation)}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+MODES = {"zygote+cgroup": dict(warm_kernels=True, pids_cgroup=True),
+         "anew+cgroup": dict(warm_kernels=False, pids_cgroup=True),
+         "rlimit": dict(warm_kernels=True, pids_cgroup=False)}
+
+
+@pytest.fixture(scope="module", params=list(MODES))
+def graded(tmp_path_factory, request):
+    mode = MODES[request.param]
+    if mode["pids_cgroup"] and pids_base() is None:
+        pytest.skip("no writable pids cgroup here")
     root = make_course(tmp_path_factory.mktemp("course"))
     work = root / "work"
     tag = uuid.uuid4().hex[:8]
@@ -110,7 +122,7 @@ def graded(tmp_path_factory):
     mp.setenv("CI_JOB_TOKEN", SECRET)  # in the grader's environment, as a CI job has it
     try:
         rows = grade_batch(subs, BatchOptions(
-            root=root, work=work, workers=2, progress=False, require_sandbox=True,
+            root=root, work=work, workers=2, progress=False, require_sandbox=True, **mode,
             limits=Limits(cell_timeout=20, wall_clock=60, processes=64),
             assignments=[ASSIGNMENT]))
         listener.settimeout(0.1)
@@ -126,8 +138,12 @@ def graded(tmp_path_factory):
         for copy in copies:
             shutil.rmtree(copy, ignore_errors=True)
     left = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
+    cgroups = [g.name for g in (pids_base() or Path("/nonexistent")).glob("autograder-*")
+               if g.name.split("-")[1].isdigit()
+               and not Path(f"/proc/{g.name.split('-')[1]}").exists()]
     return {"rows": {r.key[0]: r for r in rows}, "work": work, "accepted": accepted,
-            "copies": copies, "uids": kernel_uids(rows),
+            "copies": copies, "uids": kernel_uids(rows), "cgroup": mode["pids_cgroup"],
+            "stale_cgroups": cgroups,
             "kernel_processes": [u for u in left if int(u) in kernel_uids(rows)]}
 
 
@@ -173,3 +189,14 @@ def test_a_fork_storm_is_bounded_and_costs_only_its_notebook(graded):
     assert graded["rows"]["fork-storm"].score == FULL_MARKS  # its own code still graded
     assert graded["rows"]["perfect"].score == FULL_MARKS
     assert graded["uids"] and graded["kernel_processes"] == []  # no kernel left running
+
+
+def test_the_pids_cgroup_is_what_binds_where_it_can_be_made(graded):
+    printed = _printed(graded, "fork-storm")
+    nproc = int(printed.split("NPROC ")[1].split()[0])
+    isolation = graded["rows"]["fork-storm"].notebooks[NOTEBOOK].isolation
+    if graded["cgroup"]:  # no RLIMIT_NPROC at all: the cgroup refused the forks
+        assert nproc > 1000 and "pids cgroup (64 processes)" in isolation, (printed, isolation)
+    else:
+        assert nproc == 64 and "RLIMIT_NPROC (64 processes)" in isolation, (printed, isolation)
+    assert graded["stale_cgroups"] == []  # each removed with its kernel (or its zygote)

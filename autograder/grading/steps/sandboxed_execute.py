@@ -14,7 +14,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from autograder.grading.outcome import KERNEL_DIED, MEMORY, TIMED_OUT
+from autograder.grading.outcome import DISK_QUOTA, KERNEL_DIED, MEMORY, TIMED_OUT
 from autograder.grading.state import error_output, state
 from autograder.grading.verify import MAX_RECORD_BYTES
 from autograder.sandbox.kernel_manager import SandboxedKernelManager
@@ -29,7 +29,8 @@ class SandboxedExecute(Execute):
     seconds of the interrupt is stuck; like a dead kernel or a spent wall clock, it stops the
     notebook (the rest did not run: their test cells have no records and score 0). Output beyond
     `output_bytes` is dropped as it arrives, so a submission printing gigabytes costs neither
-    memory nor disk.
+    memory nor disk. Without bwrap, a kernel that writes more than its disk quota is stopped
+    and the notebook ends `over the disk quota`.
     """
 
     sandbox = AnyTrait(None)
@@ -77,10 +78,15 @@ class SandboxedExecute(Execute):
         finally:
             done = time.monotonic()
             ready = self._ready or done
-            state(self.resources)["timings"] = {"kernel start": ready - self._started,
-                                                "cells + kernel stop": done - ready}
-            if self._sandbox_km is not None:
-                self._sandbox_km.remove_runtime()
+            info = state(self.resources)
+            info["timings"] = {"kernel start": ready - self._started,
+                               "cells + kernel stop": done - ready}
+            km = self._sandbox_km
+            if km is not None:
+                km.remove_runtime()
+                info["isolation"] = km.isolation  # which process limit this kernel got
+                if km.quota_exceeded:  # its kernel was killed for it: not a crash of its own
+                    info.update(failure=DISK_QUOTA, stopped=True)
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
@@ -107,9 +113,16 @@ class SandboxedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             info.update(failure=KERNEL_DIED, stopped=True)
-            cell.outputs.append(error_output(
-                "DeadKernelError", "the kernel died while this cell ran (os._exit, a signal, "
-                "or a crash); nothing after it ran"))
+            if self._sandbox_km is not None and self._sandbox_km.quota_exceeded:
+                quota = self.sandbox.limits.scratch_mb
+                cell.outputs.append(error_output(
+                    "DiskQuotaExceeded", f"this cell wrote more than the {quota} MB disk quota "
+                    "(working folder and temporary folders); the kernel was stopped and "
+                    "nothing after it ran"))
+            else:
+                cell.outputs.append(error_output(
+                    "DeadKernelError", "the kernel died while this cell ran (os._exit, a "
+                    "signal, or a crash); nothing after it ran"))
         except CellTimeoutError:
             info.update(failure=TIMED_OUT, stopped=True)
             cell.outputs.append(error_output(

@@ -1,0 +1,176 @@
+"""What a kernel may write to the host's disk where bwrap cannot give it a size-limited tmpfs.
+
+Without bwrap the kernel writes to the host's filesystems: its scratch folder (working
+directory, $HOME, $TMPDIR) and the folders every uid may write to (`WORLD_WRITABLE`). RLIMIT_FSIZE
+bounds each file; `QuotaWatch` bounds the sum: it measures, a few times a second, the space
+its scratch folder, the kernel uid's files in the world-writable folders and the deleted files
+its processes still hold open take, and stops the kernel once that passes the quota (the
+notebook's named error says so). After the notebook, `remove_owned` deletes every file the
+kernel uid left in those folders, never following a link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+WORLD_WRITABLE = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+PERIOD = 0.1  # seconds between two measurements
+
+
+def _used(info: os.stat_result) -> int:
+    """Bytes a file takes on its filesystem (a sparse file takes only what it wrote)."""
+    return info.st_blocks * 512
+
+
+def tree_bytes(folder_fd: int, uid: int | None = None, depth: int = 0) -> int:
+    """Space taken by what is in the folder open as `folder_fd` (only `uid`'s entries, and the
+    world-writable folders of others, when `uid` is given); links are counted, never
+    followed."""
+    total = 0
+    try:
+        entries = list(os.scandir(folder_fd))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        mine = uid is None or info.st_uid == uid
+        if mine:
+            total += _used(info)
+        if stat.S_ISDIR(info.st_mode) and depth < 64 and (mine or info.st_mode & 0o002):
+            try:
+                fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                             dir_fd=folder_fd)
+            except OSError:
+                continue
+            try:
+                total += tree_bytes(fd, None if mine else uid, depth + 1)
+            finally:
+                os.close(fd)
+    return total
+
+
+def folder_bytes(folder: Path, uid: int | None = None) -> int:
+    """`tree_bytes` of `folder` (0 if it is a link or gone)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return 0
+    try:
+        return tree_bytes(fd, uid)
+    finally:
+        os.close(fd)
+
+
+def held_open_bytes(pids: list[int]) -> int:
+    """Space taken by deleted regular files that the processes `pids` still hold open."""
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                info = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            key = (info.st_dev, info.st_ino)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and key not in seen:
+                seen.add(key)
+                total += _used(info)
+    return total
+
+
+def written_bytes(scratch: Path, uid: int | None, pids: list[int]) -> int:
+    """What a kernel has written: its scratch folder, `uid`'s files in the world-writable
+    folders (only where the kernel has a uid of its own), and deleted files it holds open."""
+    total = folder_bytes(scratch)
+    if uid is not None:
+        total += sum(folder_bytes(top, uid) for top in WORLD_WRITABLE)
+    return total + held_open_bytes(pids)
+
+
+class QuotaWatch:
+    """Measures what a kernel wrote every `PERIOD` seconds, on a thread of its own; calls
+    `stop_kernel` once (and sets `exceeded`) when it passes `quota` bytes."""
+
+    def __init__(self, scratch: Path, uid: int | None, quota: int,
+                 pids: Callable[[], list[int]], stop_kernel: Callable[[], object]) -> None:
+        self.scratch, self.uid, self.quota = scratch, uid, quota
+        self.pids, self.stop_kernel = pids, stop_kernel
+        self.exceeded = False
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="scratch-quota", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(PERIOD):
+            used = written_bytes(self.scratch, self.uid, self.pids())
+            self.peak = max(self.peak, used)
+            if used > self.quota:
+                self.exceeded = True
+                self.stop_kernel()
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def remove_owned(uid: int, tops: tuple[Path, ...] = WORLD_WRITABLE) -> int:
+    """Delete every entry `uid` owns in `tops` (and in world-writable folders below them),
+    through folder descriptors: a link is removed itself, never followed. Returns how many
+    entries were removed. Call it once nothing of `uid` runs any more."""
+    removed = 0
+
+    def clean(folder_fd: int, depth: int) -> None:
+        nonlocal removed
+        try:
+            entries = list(os.scandir(folder_fd))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                try:
+                    if stat.S_ISDIR(info.st_mode):
+                        shutil.rmtree(entry.name, dir_fd=folder_fd)
+                    else:
+                        os.unlink(entry.name, dir_fd=folder_fd)
+                    removed += 1
+                except OSError:
+                    pass
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002 and depth < 64:
+                try:
+                    fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                 dir_fd=folder_fd)
+                except OSError:
+                    continue
+                try:
+                    clean(fd, depth + 1)
+                finally:
+                    os.close(fd)
+
+    for top in tops:
+        try:
+            fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            clean(fd, 0)
+        finally:
+            os.close(fd)
+    return removed
