@@ -67,7 +67,8 @@ BUNDLE_FOLDER = "open_webui/frontend/pyodide/"
 # history database, which the kernel switches off; in no source here) is a stand-in, see
 # SQLITE3_STAND_IN.
 KERNEL_PACKAGES = ["micropip", "ssl", "sqlite3", "comm", "jedi", "ipython", "numpy",
-                   "matplotlib", "tqdm", "autograd", "ipywidgets", "coursekit"]
+                   "matplotlib", "tqdm", "autograd", "ipywidgets", "coursekit",
+                   "coursekit-lite-startup"]
 LEFT_OUT = {"sqlite3"}
 # Lock entries for packages that are not in Pyodide's lock: their dependencies and imports.
 EXTRA_PACKAGES = {
@@ -85,6 +86,35 @@ KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 LAB_WIDGETS = ("jupyterlab-widgets", "3.0.15",
                "d59023d7d7ef71400d51e6fee9a88867f6e65e10a4201605d2d7f3e8f012a31c")
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+
+# Run All in JupyterLab sends every cell at once; a cell tagged raises-exception is sent with
+# stop_on_error false, so the kernel runs the cells below it anyway. JupyterLite 0.6.4's
+# in-page kernel service cancels every queued cell on any error reply instead, so a student's
+# first Run All would stop at the first exercise. These two edits of its built code (pinned
+# version, each must match exactly once or the build stops) make it honour stop_on_error: the
+# reply carries the request's stop_on_error in its metadata, and only a reply to a request
+# that asked to stop cancels the queue.
+RUN_ALL_PATCHES = [
+    ('parentHeader:s.header,session:e.header.session,content:r})',
+     'parentHeader:s.header,session:e.header.session,metadata:{stop_on_error:t.stop_on_error},'
+     'content:r})'),
+    ('"execute_reply"===e.header.msg_type&&"error"===e.content.status&&h.cancel()',
+     '"execute_reply"===e.header.msg_type&&"error"===e.content.status'
+     '&&!1!==e.metadata.stop_on_error&&h.cancel()'),
+]
+
+# Run in the kernel before the student's first cell (IPython runs $PYTHONSTARTUP at start).
+# Pyodide's matplotlib builds its font cache on first import in every new kernel and says so
+# on stderr, where in JupyterLab the cache is built once; the message is dropped.
+STARTUP_MODULE = "coursekit_lite_startup"
+STARTUP_SOURCE = '''"""Start-up of the in-browser course\'s kernel (tools/lite/build.py)."""
+
+import logging as _logging
+
+_logging.getLogger("matplotlib.font_manager").addFilter(
+    lambda record: "building the font cache" not in record.getMessage())
+del _logging
+'''
 
 
 class BuildError(SystemExit):
@@ -207,7 +237,7 @@ def needed_packages(lock: dict) -> list[str]:
 
     def visit(name: str) -> None:
         name = normalized(name)
-        if name in seen or name in LEFT_OUT or name == "coursekit":
+        if name in seen or name in LEFT_OUT or name in ("coursekit", "coursekit-lite-startup"):
             return
         seen.append(name)
         if name in packages:
@@ -488,6 +518,11 @@ def assemble_pyodide(static: Path, cache: Path) -> list[dict]:
                            "from": origin})
     built = [(built_entry("coursekit", coursekit_wheel(static), ["coursekit"],
                           COURSEKIT_DEPENDS), "course/coursekit, built by tools/lite/build.py")]
+    built.append((built_entry("coursekit-lite-startup", make_wheel(
+        static, "coursekit-lite-startup", "1.0.0",
+        {f"{STARTUP_MODULE}.py": STARTUP_SOURCE.encode()}, [],
+        "Kernel start-up of the in-browser course"), [STARTUP_MODULE], []),
+        "written by tools/lite/build.py"))
     built += [(built_entry(name, placeholder_wheel(static, name), [name], []),
                "a stand-in module written by tools/lite/build.py") for name in sorted(LEFT_OUT)]
     for entry, origin in built:
@@ -507,6 +542,8 @@ def release_notebooks() -> list[Path]:
 def write_lite_dir(lite_dir: Path, cache: Path) -> list[dict]:
     shutil.rmtree(lite_dir, ignore_errors=True)
     provenance = assemble_pyodide(lite_dir / "static" / "pyodide", cache)
+    lock_info = json.loads((lite_dir / "static" / "pyodide" / "pyodide-lock.json").read_text())[
+        "info"]
     for notebook in release_notebooks():
         target = lite_dir / "files" / notebook.relative_to(ROOT / "course")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -528,7 +565,10 @@ def write_lite_dir(lite_dir: Path, cache: Path) -> list[dict]:
         KERNEL_PLUGIN: {
             "pyodideUrl": "./static/pyodide/pyodide.js",
             "disablePyPIFallback": True,
-            "loadPyodideOptions": {"packages": KERNEL_PACKAGES},
+            "loadPyodideOptions": {
+                "packages": KERNEL_PACKAGES,
+                "env": {"PYTHONSTARTUP": f"{site_packages(lock_info)}/{STARTUP_MODULE}.py"},
+            },
         },
     }
     site = {"jupyter-lite-schema-version": 0,
@@ -545,6 +585,22 @@ def write_lite_dir(lite_dir: Path, cache: Path) -> list[dict]:
                                                                  "checkForUpdates": False}}
     (lite_dir / "overrides.json").write_text(json.dumps(overrides, indent=2))
     return provenance
+
+
+def site_packages(lock_info: dict) -> str:
+    """Where Pyodide installs packages: /lib/python3.X/site-packages."""
+    major, minor = lock_info["python"].split(".")[:2]
+    return f"/lib/python{major}.{minor}/site-packages"
+
+
+def patch_run_all(output: Path) -> None:
+    """Apply RUN_ALL_PATCHES to the built JupyterLite code (see there why)."""
+    for old, new in RUN_ALL_PATCHES:
+        found = [p for p in (output / "build").glob("*.js") if old in p.read_text()]
+        if len(found) != 1 or found[0].read_text().count(old) != 1:
+            raise BuildError(f"JupyterLite's built code does not hold {old!r} exactly once; "
+                             "RUN_ALL_PATCHES fits jupyterlite-core 0.6.4 only")
+        found[0].write_text(found[0].read_text().replace(old, new))
 
 
 def check_site(output: Path) -> None:
@@ -573,6 +629,7 @@ def build(output: Path, lite_dir: Path) -> None:
     subprocess.run([sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir",
                     str(lite_dir), "--output-dir", str(output)], check=True, cwd=lite_dir,
                    stdout=subprocess.DEVNULL)
+    patch_run_all(output)
     check_site(output)
     (output / "packages.json").write_text(json.dumps(
         {"pyodide": PYODIDE_VERSION, "packages": provenance}, indent=1))
