@@ -103,17 +103,46 @@ RUN_ALL_PATCHES = [
      '&&!1!==e.metadata.stop_on_error&&h.cancel()'),
 ]
 
-# Run in the kernel before the student's first cell (IPython runs $PYTHONSTARTUP at start).
-# Pyodide's matplotlib builds its font cache on first import in every new kernel and says so
-# on stderr, where in JupyterLab the cache is built once; the message is dropped.
+# Run in the kernel before the student's first cell (IPython runs $PYTHONSTARTUP at start):
+# - Pyodide's matplotlib builds its font cache on first import in every new kernel and says so
+#   on stderr, where in JupyterLab the cache is built once; the message is dropped;
+# - the Pyodide kernel names an error "<class 'NotImplementedError'>" where ipykernel says
+#   "NotImplementedError"; it is named as ipykernel does, so outputs read the same;
+# - tqdm.auto draws its widget progress bar only under an IPKernelApp configuration, which
+#   the Pyodide kernel has not, and otherwise writes text bars to stderr; it gets one. Its
+#   monitor thread cannot start (Pyodide has no threads) and would warn on stderr: it is off.
 STARTUP_MODULE = "coursekit_lite_startup"
 STARTUP_SOURCE = '''"""Start-up of the in-browser course\'s kernel (tools/lite/build.py)."""
 
-import logging as _logging
 
-_logging.getLogger("matplotlib.font_manager").addFilter(
-    lambda record: "building the font cache" not in record.getMessage())
-del _logging
+def _start():
+    import logging
+
+    from pyodide_kernel.interpreter import Interpreter
+
+    logging.getLogger("matplotlib.font_manager").addFilter(
+        lambda record: "building the font cache" not in record.getMessage())
+
+    def _showtraceback(self, etype, evalue, stb):
+        self._last_traceback = {"ename": getattr(etype, "__name__", str(etype)),
+                                "evalue": str(evalue), "traceback": stb}
+
+    Interpreter._showtraceback = _showtraceback
+
+    from IPython import get_ipython
+    from traitlets.config import Config
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.config.setdefault("IPKernelApp", Config())
+
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0
+
+
+_start()
+del _start
 '''
 
 
@@ -580,9 +609,12 @@ def write_lite_dir(lite_dir: Path, cache: Path) -> list[dict]:
                 "litePluginSettings": settings,
             }}
     (lite_dir / "jupyter-lite.json").write_text(json.dumps(site, indent=2))
-    # a student's first visit opens the first notebook's folder, not a news prompt
+    # no news or update prompt on a student's first visit
     overrides = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
-                                                                 "checkForUpdates": False}}
+                                                                 "checkForUpdates": False},
+                 # every cell on the page, as the tests' JupyterLab has it (and Ctrl+F finds
+                 # text in any cell); the course's notebooks are small enough
+                 "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
     (lite_dir / "overrides.json").write_text(json.dumps(overrides, indent=2))
     return provenance
 
