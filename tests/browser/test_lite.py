@@ -16,6 +16,7 @@ output/browser/lite-timings.json.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import functools
 import http.server
@@ -119,6 +120,7 @@ def lite(site_url, elsewhere, seen, tmp_path_factory):
         else:
             route.abort()
 
+    forget_leaked_event_loop()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("lite-profile")),
@@ -138,6 +140,20 @@ def lite(site_url, elsewhere, seen, tmp_path_factory):
         finally:
             write_timings()
             context.close()
+
+
+def forget_leaked_event_loop() -> None:
+    """Clear asyncio's running-loop mark that an earlier test of this worker left behind.
+
+    Grading in this process (nbclient's run_sync) can leave the mark set on the main thread
+    with no loop running, and Playwright's sync API then refuses to start; a fixture is never
+    called from inside a running loop, so the mark can only be such a leftover.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    asyncio._set_running_loop(None)
 
 
 def write_timings() -> None:
