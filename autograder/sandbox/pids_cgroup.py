@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
 import time
 from pathlib import Path
 
@@ -218,17 +217,9 @@ class PidsCgroup:
                 kill_file.write_text("1")
             except OSError:
                 pass
-        deadline = time.monotonic() + seconds
-        while True:
-            left = self.pids()
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            if not left or time.monotonic() > deadline:
-                return len(left)
-            time.sleep(0.005)
+        from autograder.sandbox.runtime import kill_until_gone
+
+        return kill_until_gone(self.pids, seconds, pause=0.005)
 
     def remove(self, seconds: float = 2.0) -> bool:
         """Kill what is in the group and remove it; True once it is gone."""

@@ -67,9 +67,16 @@ def kill_uid(uid: int | None, seconds: float = 5.0) -> int:
     many were left (0 unless they could not be killed in `seconds`)."""
     if uid is None:
         return 0
+    return kill_until_gone(lambda: uid_pids(uid), seconds, pause=0.01)
+
+
+def kill_until_gone(processes, seconds: float, pause: float) -> int:
+    """SIGKILL every pid `processes()` lists, again every `pause` s, until it lists none or
+    `seconds` have passed (a fork storm may add some while it is killed). Returns how many were
+    left."""
     deadline = time.monotonic() + seconds
     while True:
-        left = uid_pids(uid)
+        left = processes()
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -77,7 +84,7 @@ def kill_uid(uid: int | None, seconds: float = 5.0) -> int:
                 pass
         if not left or time.monotonic() > deadline:
             return len(left)
-        time.sleep(0.01)
+        time.sleep(pause)
 
 
 def uid_pids(uid: int) -> list[int]:
