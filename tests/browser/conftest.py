@@ -57,22 +57,47 @@ def lab_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser_context(lab_server, tmp_path_factory):
-    """One headless Chromium with a fresh profile."""
+def playwright_driver():
+    """The one Playwright (sync API) of this test process: a second one started beside it, or
+    clearing the loop mark it sets, breaks the first (its close then finds no running loop)."""
     from playwright.sync_api import sync_playwright
 
+    forget_leaked_event_loop()
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(chromium_path()),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright
+
+
+def forget_leaked_event_loop() -> None:
+    """Clear asyncio's running-loop mark that an earlier test of this worker left behind.
+
+    Grading in this process (nbclient's run_sync) can leave the mark set on the main thread
+    with no loop running, and Playwright's sync API then refuses to start. Called only before
+    this process's one Playwright starts, so the mark cannot be Playwright's own.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    asyncio._set_running_loop(None)
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab_server, playwright_driver, tmp_path_factory):
+    """One headless Chromium with a fresh profile."""
+    playwright = playwright_driver
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=str(chromium_path()),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ output/browser/lite-timings.json.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import functools
 import http.server
@@ -100,10 +99,8 @@ def seen() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def lite(site_url, elsewhere, seen, tmp_path_factory):
+def lite(site_url, elsewhere, seen, playwright_driver, tmp_path_factory):
     """JupyterLite in a fresh headless Chromium profile, loaded once and timed."""
-    from playwright.sync_api import sync_playwright
-
     host = urllib.parse.urlsplit(site_url).netloc
 
     def watch(request) -> None:
@@ -120,40 +117,25 @@ def lite(site_url, elsewhere, seen, tmp_path_factory):
         else:
             route.abort()
 
-    forget_leaked_event_loop()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("lite-profile")),
-            executable_path=str(chromium_path()), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        context.on("request", watch)
-        context.route("**/*", refuse_elsewhere)
-        try:
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            lab = LabPage(page, f"{site_url}/lab/index.html")
-            started = time.monotonic()
-            lab.load()
-            TIMINGS["page load to JupyterLab ready (s)"] = time.monotonic() - started
-            lab.started = started
-            yield lab
-        finally:
-            write_timings()
-            context.close()
-
-
-def forget_leaked_event_loop() -> None:
-    """Clear asyncio's running-loop mark that an earlier test of this worker left behind.
-
-    Grading in this process (nbclient's run_sync) can leave the mark set on the main thread
-    with no loop running, and Playwright's sync API then refuses to start; a fixture is never
-    called from inside a running loop, so the mark can only be such a leftover.
-    """
+    playwright = playwright_driver
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("lite-profile")),
+        executable_path=str(chromium_path()), headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.on("request", watch)
+    context.route("**/*", refuse_elsewhere)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    asyncio._set_running_loop(None)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        lab = LabPage(page, f"{site_url}/lab/index.html")
+        started = time.monotonic()
+        lab.load()
+        TIMINGS["page load to JupyterLab ready (s)"] = time.monotonic() - started
+        lab.started = started
+        yield lab
+    finally:
+        write_timings()
+        context.close()
 
 
 def write_timings() -> None:
