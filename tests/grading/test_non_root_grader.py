@@ -101,9 +101,12 @@ out = {r.key[0]: {"score": r.score, "isolation": nb.isolation, "kind": nb.outcom
 
 
 def _processes_of(uid: int) -> list[str]:
-    out = subprocess.run(["ps", "-o", "pid=,args=", "-u", str(uid)], capture_output=True,
+    """The live processes of `uid` (a zombie has exited and runs nothing: it waits only for
+    its new parent, init, to collect its exit status)."""
+    out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-u", str(uid)], capture_output=True,
                          text=True).stdout
-    return [line for line in out.splitlines() if line.strip()]
+    return [line for line in out.splitlines()
+            if line.strip() and not line.split()[1].startswith("Z")]
 
 
 def _v1_pids_mount() -> Path | None:
