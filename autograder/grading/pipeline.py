@@ -95,18 +95,6 @@ def failed_result(task: NotebookTask, when: str, exc: BaseException,
                           Outcome(GRADER_ERROR, _printable(detail)), seconds=seconds)
 
 
-def restored_warning(grade_ids: list[str], answers: list[str]) -> str:
-    """What the student and the instructor are told about cells put back from the release."""
-    text = (f"this notebook lacked {len(grade_ids)} cell(s) of the current release, put back "
-            f"as released: {', '.join(grade_ids)}.")
-    if answers:
-        return text + (f" The answer cells among them ({', '.join(answers)}) are stubs, so "
-                       "their tests score 0: exercises added after the release this notebook "
-                       "was made from (fetch the current release to do them), or answers "
-                       "deleted.")
-    return text + " Deleted tests and locked cells run as the release has them."
-
-
 def _printable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
@@ -141,10 +129,6 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
                                  f"({type(exc).__name__}: {exc})")
         result.seconds = time.monotonic() - start
         return result
-    restored = resources["autograder"].get("restored")
-    if restored:
-        result.warnings.append(restored_warning(
-            restored, resources["autograder"].get("restored_answers", [])))
     sanitized = time.monotonic()
     result.timings["load + sanitize"] = sanitized - start
     phase[0] = "executing"
@@ -171,6 +155,7 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
                 "checksum") == utils.compute_checksum(cell):
             result.no_response.append(cell.metadata.nbgrader["grade_id"])
     phase[0] = "writing the autograded notebook"
+    result.warnings += resources["autograder"].get("warnings", [])  # what any step noted
     for warning in result.warnings:  # on the page formgrader and both feedback paths render
         nb.cells.insert(0, new_markdown_cell(f"**Note from the grader:** {warning}",
                                              metadata={"autograder_note": True}))

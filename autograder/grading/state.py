@@ -2,7 +2,9 @@
 
 Every step reads and writes `resources["autograder"]`, a dict that travels with the notebook:
 `known_ids`, `executed` (cell index -> reply status), `failure` (named error or None),
-`stopped`, `timings`, `verdicts` (grade_id -> `autograder.grading.verify.Verdict`).
+`stopped`, `timings`, `verdicts` (grade_id -> `autograder.grading.verify.Verdict`),
+`warnings` (what the student should know of a notebook graded anyway), and the masters as
+read once for the steps (`autograder.grading.master_source`).
 """
 
 from __future__ import annotations

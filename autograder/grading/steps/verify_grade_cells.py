@@ -6,13 +6,11 @@ verdicts come from `autograder.grading.verify`, which replays the master's test 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.grading.master_source import kept_cells, master_notebook
 from autograder.grading.state import error_output, state
 from autograder.grading.verify import setup_imports, verify_cell
 
@@ -35,10 +33,9 @@ class VerifyGradeCells(NbGraderPreprocessor):
         nbgrader = resources.get("nbgrader", {})
         masters, imports = {}, ""
         if "db_url" in nbgrader:  # always, when grading; unit tests may use the cells alone
-            masters = master_cells(nbgrader["db_url"], nbgrader["assignment"],
-                                   nbgrader["notebook"])
-            imports = setup_imports(master_code(self.config, nbgrader["assignment"],
-                                                nbgrader["notebook"])
+            masters = {name: (c["source"], c["locked"])
+                       for name, c in kept_cells(resources).items()}
+            imports = setup_imports(master_code(self.config, resources)
                                     or [source for source, locked in masters.values() if locked])
         verdicts = {}
         for cell in nb.cells:
@@ -62,25 +59,9 @@ class VerifyGradeCells(NbGraderPreprocessor):
         return nb, resources
 
 
-def master_code(config, assignment: str, notebook: str) -> list[str]:
+def master_code(config, resources: dict) -> list[str]:
     """The source of every code cell of the master notebook that is not an answer (its setup
     imports live there, locked or not); [] when the master file is not at hand."""
-    from nbgrader.coursedir import CourseDirectory
-
-    folder = CourseDirectory(config=config).format_path(
-        CourseDirectory(config=config).source_directory, ".", assignment)
-    path = Path(folder) / f"{notebook}.ipynb"
-    if not path.is_file():
-        return []
-    master = nbformat.read(path, as_version=4)
+    master = master_notebook(config, resources)
     return [cell.source for cell in master.cells
-            if cell.cell_type == "code" and not utils.is_solution(cell)]
-
-
-def master_cells(db_url: str, assignment: str, notebook: str) -> dict[str, tuple[str, bool]]:
-    """grade_id -> (source, locked) of every cell nbgrader keeps of the master notebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gradebook:
-        cells = gradebook.find_notebook(notebook, assignment).source_cells
-        return {cell.name: (cell.source, bool(cell.locked)) for cell in cells}
+            if cell.cell_type == "code" and not utils.is_solution(cell)] if master else []
