@@ -46,6 +46,23 @@ class PerDayPenalty(LateSubmissionPlugin):
                            self.grace_minutes)
 
 
+def set_penalties(submission, policy, seconds_late: float) -> int:
+    """Give each notebook of an nbgrader `submission` the penalty of its score now (None when
+    on time or without a `policy`), as nbgrader's AssignLatePenalties does. Returns how many
+    penalties changed."""
+    changed = 0
+    for notebook in submission.notebooks:
+        penalty = None
+        if policy is not None and seconds_late > 0:
+            score = sum(float(g.score or 0) for g in notebook.grades)
+            penalty = penalty_for(score, seconds_late, policy.per_day, policy.max_fraction,
+                                  policy.grace_minutes) or None
+        if penalty != notebook.late_submission_penalty:
+            notebook.late_submission_penalty = penalty
+            changed += 1
+    return changed
+
+
 def refresh_penalties(db_url: str, root) -> int:
     """Recompute every late notebook's penalty from its score now (manual grades from
     formgrader included), as nbgrader's AssignLatePenalties does when it makes feedback; the
@@ -62,12 +79,6 @@ def refresh_penalties(db_url: str, root) -> int:
             for submission in assignment.submissions:
                 seconds = float(submission.total_seconds_late or 0) if submission.timestamp \
                     else 0.0
-                for notebook in submission.notebooks:
-                    score = sum(float(g.score or 0) for g in notebook.grades)
-                    penalty = penalty_for(score, seconds, policy.per_day, policy.max_fraction,
-                                          policy.grace_minutes) or None
-                    if penalty != notebook.late_submission_penalty:
-                        notebook.late_submission_penalty = penalty
-                        changed += 1
+                changed += set_penalties(submission, policy, seconds)
         gb.db.commit()
     return changed

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook
 from sqlalchemy import text
 from sqlalchemy.exc import SAWarning
 
+from autograder.gradebook.late import set_penalties
 from autograder.grading.outcome import Outcome
 
 if TYPE_CHECKING:  # the grading pipeline is the workers' to import, not every export's
@@ -225,16 +226,7 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
                                         else None)
         gb.db.flush()
         seconds_late = float(submission.total_seconds_late or 0) if fields else 0.0
-        for notebook in submission.notebooks:  # what nbgrader's AssignLatePenalties does
-            notebook.late_submission_penalty = None
-            if late is not None and seconds_late > 0:
-                from autograder.gradebook.late import penalty_for
-
-                policy = late[0]
-                score = sum(float(g.score or 0) for g in notebook.grades)
-                notebook.late_submission_penalty = penalty_for(
-                    score, seconds_late, policy.per_day, policy.max_fraction,
-                    policy.grace_minutes) or None
+        set_penalties(submission, late[0] if late is not None else None, seconds_late)
         max_scores = {notebook.name: float(notebook.max_score)
                       for notebook in submission.notebooks}
         notebooks = {r.notebook: NotebookRecord(

@@ -18,7 +18,7 @@ from nbgrader import utils
 from nbgrader.api import Comment, Grade, Gradebook, MissingEntry
 
 
-def master_cells(path: Path) -> dict[str, dict[str, dict]]:
+def cells_to_store(path: Path) -> dict[str, dict[str, dict]]:
     """kind -> grade_id -> what nbgrader would store, for one master notebook (as SaveCells
     sorts cells: grade, solution, task; and source for each of those and each locked cell)."""
     nb = nbformat.read(path, as_version=4)
@@ -55,7 +55,7 @@ def follow_masters(db_url: str, masters: Path, assignment: str) -> list[str]:
                 continue
             if not notebook.submissions:
                 continue  # SaveCells rebuilds it from scratch
-            line = _follow(gb, notebook, master_cells(path))
+            line = _follow(gb, notebook, cells_to_store(path))
             if line:
                 changes.append(f"{assignment}/{path.name}: {line}")
         gb.db.commit()
