@@ -13,6 +13,8 @@ process of an unprivileged uid cannot move itself out (`cgroup.procs` files are 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import os
 import time
@@ -101,37 +103,32 @@ def _enable_pids(base: Path) -> bool:
         return False
 
 
-_BASE: dict[str, Path | None] = {}
-
-
+@functools.cache
 def pids_base() -> Path | None:
     """Where this process can make a pids cgroup (probed once: made, limited, removed), or
     None where it cannot (not root and nothing delegated, no pids controller, read-only)."""
-    if "base" not in _BASE:
-        _BASE["base"] = None
-        for base in candidate_bases():
-            if not _enable_pids(base):
-                continue
-            probe = base / f"{PREFIX}probe-{os.getpid()}"
-            try:
-                probe.mkdir()
-            except OSError:
-                continue
-            try:
-                (probe / "pids.max").write_text("1")
-                ok = True
-            except OSError:
-                ok = False
-            finally:
-                try:
-                    probe.rmdir()
-                except OSError:
-                    pass
-            if ok:
-                _BASE["base"] = base
-                remove_orphaned(base)
-                break
-    return _BASE["base"]
+    for base in candidate_bases():
+        if _enable_pids(base) and _can_limit(base):
+            remove_orphaned(base)
+            return base
+    return None
+
+
+def _can_limit(base: Path) -> bool:
+    """A group made under `base` takes a `pids.max` (the probe group is removed again)."""
+    probe = base / f"{PREFIX}probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+    except OSError:
+        return False
+    try:
+        (probe / "pids.max").write_text("1")
+        return True
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            probe.rmdir()
 
 
 def remove_orphaned(base: Path) -> int:

@@ -11,11 +11,12 @@ kernel uid left in those folders, never following a link.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 WORLD_WRITABLE = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
@@ -27,46 +28,55 @@ def _used(info: os.stat_result) -> int:
     return info.st_blocks * 512
 
 
+@contextlib.contextmanager
+def _open_folder(path, dir_fd: int | None = None) -> Iterator[int | None]:
+    """The folder `path` (a name in the folder open as `dir_fd`, if given), open without
+    following a link; None if it is a link, gone or no folder."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _entries(folder_fd: int) -> Iterator[tuple[os.DirEntry, os.stat_result]]:
+    """Each entry of the folder open as `folder_fd`, with its own (never a link's target's)
+    stat; entries gone meanwhile are left out."""
+    try:
+        entries = list(os.scandir(folder_fd))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            yield entry, entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+
+
 def tree_bytes(folder_fd: int, uid: int | None = None, depth: int = 0) -> int:
     """Space taken by what is in the folder open as `folder_fd` (only `uid`'s entries, and the
     world-writable folders of others, when `uid` is given); links are counted, never
     followed."""
     total = 0
-    try:
-        entries = list(os.scandir(folder_fd))
-    except OSError:
-        return 0
-    for entry in entries:
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
+    for entry, info in _entries(folder_fd):
         mine = uid is None or info.st_uid == uid
         if mine:
             total += _used(info)
         if stat.S_ISDIR(info.st_mode) and depth < 64 and (mine or info.st_mode & 0o002):
-            try:
-                fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                             dir_fd=folder_fd)
-            except OSError:
-                continue
-            try:
-                total += tree_bytes(fd, None if mine else uid, depth + 1)
-            finally:
-                os.close(fd)
+            with _open_folder(entry.name, folder_fd) as fd:
+                if fd is not None:
+                    total += tree_bytes(fd, None if mine else uid, depth + 1)
     return total
 
 
 def folder_bytes(folder: Path, uid: int | None = None) -> int:
     """`tree_bytes` of `folder` (0 if it is a link or gone)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return 0
-    try:
-        return tree_bytes(fd, uid)
-    finally:
-        os.close(fd)
+    with _open_folder(folder) as fd:
+        return 0 if fd is None else tree_bytes(fd, uid)
 
 
 def held_open_bytes(pids: list[int]) -> int:
@@ -135,15 +145,7 @@ def remove_owned(uid: int, tops: tuple[Path, ...] = WORLD_WRITABLE) -> int:
 
     def clean(folder_fd: int, depth: int) -> None:
         nonlocal removed
-        try:
-            entries = list(os.scandir(folder_fd))
-        except OSError:
-            return
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
+        for entry, info in _entries(folder_fd):
             if info.st_uid == uid:
                 try:
                     if stat.S_ISDIR(info.st_mode):
@@ -154,23 +156,12 @@ def remove_owned(uid: int, tops: tuple[Path, ...] = WORLD_WRITABLE) -> int:
                 except OSError:
                     pass
             elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002 and depth < 64:
-                try:
-                    fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                                 dir_fd=folder_fd)
-                except OSError:
-                    continue
-                try:
-                    clean(fd, depth + 1)
-                finally:
-                    os.close(fd)
+                with _open_folder(entry.name, folder_fd) as fd:
+                    if fd is not None:
+                        clean(fd, depth + 1)
 
     for top in tops:
-        try:
-            fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            clean(fd, 0)
-        finally:
-            os.close(fd)
+        with _open_folder(top) as fd:
+            if fd is not None:
+                clean(fd, 0)
     return removed

@@ -52,8 +52,9 @@ def fake_v2(tmp_path, monkeypatch):
                         lambda: [(str(mount), "/", "cgroup2", "rw,nsdelegate")])
     monkeypatch.setattr(pids_cgroup, "_own_paths",
                         lambda: {"": "/user.slice/grader.service"})
-    monkeypatch.setattr(pids_cgroup, "_BASE", {})
-    return own
+    pids_cgroup.pids_base.cache_clear()  # probe the fake hierarchy, not this machine's
+    yield own
+    pids_cgroup.pids_base.cache_clear()
 
 
 def test_a_delegated_v2_subtree_is_found_and_its_pids_controller_enabled(fake_v2):
