@@ -6,17 +6,16 @@ nbconvert's `SanitizeHTML` (bleach) runs over it: `text/html` and `text/markdown
 markdown and raw cells are cleaned (no `<script>`, no event-handler attributes, no
 `javascript:` URLs: a disallowed tag is escaped into visible text), and every output type that
 could run code (`application/javascript`, SVG, widgets, anything not known to be inert) is
-dropped. The checks' records (JSON data, never rendered) are kept.
+dropped.
 """
 
 from __future__ import annotations
 
-from coursekit.core import RECORD_MIME
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
 
 SAFE_OUTPUT_KEYS = {"metadata", "text/plain", "text/latex", "application/json", "image/png",
-                    "image/jpeg", RECORD_MIME}
+                    "image/jpeg"}
 
 
 def inert_html() -> SanitizeHTML:

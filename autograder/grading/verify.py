@@ -1,18 +1,17 @@
-"""Decide every test cell outside the student's kernel, from the master's source and data.
+"""Decide a test cell in the grader's own process, asking the kernel only for data.
 
-The grading kernel runs the student's notebook with ``COURSEKIT_RECORD=1``: each coursekit
-check in a test cell calls the student's code and emits what came back as a display output of
-type ``coursekit.core.RECORD_MIME``; nothing is judged there. This module runs in the grader's
-own process, which runs no student code. For one test cell it takes the master's source (never
-the submission's), binds the notebook's setup imports and, for every other name the cell reads,
-a `coursekit.core.StudentCode` stand-in, and replays the cell with those records: the checks
-draw the same inputs from their seeds, compute the expected values themselves and judge the
-recorded results. The visible part and the hidden part are replayed one after the other, so a
-verdict says which of the two failed.
+The grading kernel never runs a test cell. For each graded test cell the executor calls
+:func:`verify_cell` with the master's source (never the submission's) and an ``ask`` function
+that sends one request to the student's kernel and returns its answer. The cell runs here with
+the master's setup imports and, for every other name it reads, a `coursekit.core.StudentCode`
+stand-in; each coursekit check draws its inputs, sends its probe to the kernel
+(`coursekit.core.asking`), and judges the data that comes back against expected values it
+computes itself. The visible part and the hidden part run one after the other, so a verdict
+says which of the two failed.
 
 What a student may see of a verdict (`Verdict.public`) is fixed text and the cell's points:
-no value, message or type name that came out of the grading kernel, which had received the
-hidden tests' source. The instructor's message (`Verdict.message`) is the check's full one.
+no value, message or type name that came out of the grading kernel. The instructor's message
+(`Verdict.message`) is the check's full one.
 """
 
 from __future__ import annotations
@@ -21,17 +20,12 @@ import ast
 import builtins
 import contextlib
 import io
-import json
 from dataclasses import dataclass
 
 from coursekit import core
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-#: Most records one test cell may carry, and most bytes of record data in all.
-MAX_RECORDS = 5_000
-MAX_RECORD_BYTES = 20_000_000
-
 PASSED = "passed"
 FAILED_VISIBLE = "failed the visible test"
 FAILED_HIDDEN = "failed a hidden test"
@@ -89,30 +83,12 @@ def setup_imports(sources: list[str]) -> str:
     return "\n".join(dict.fromkeys(statements))
 
 
-def read_records(outputs: list) -> list[dict]:
-    """The records in a cell's outputs, in order; ValueError for malformed ones."""
-    records = []
-    size = 0
-    for output in outputs:
-        if output.get("output_type") != "display_data":
-            continue
-        data = output.get("data") or {}
-        if core.RECORD_MIME not in data:
-            continue
-        payload = data[core.RECORD_MIME]
-        if isinstance(payload, str):  # some front ends store JSON MIME data as text
-            size += len(payload)
-            if size > MAX_RECORD_BYTES:
-                raise ValueError("more record data than any check produces")
-            payload = json.loads(payload)
-        else:
-            size += len(json.dumps(payload))
-            if size > MAX_RECORD_BYTES:
-                raise ValueError("more record data than any check produces")
-        records.append(core.decode_record(payload))
-        if len(records) > MAX_RECORDS:
-            raise ValueError("more records than any check produces")
-    return records
+class RequestFailed(Exception):
+    """The kernel could not answer a request at all (it died, or stopped answering)."""
+
+    def __init__(self, ename: str, message: str):
+        super().__init__(message)
+        self.ename = ename
 
 
 def _namespace(imports: str, source: str) -> dict:
@@ -130,41 +106,39 @@ def _namespace(imports: str, source: str) -> dict:
     return namespace
 
 
-def verify_cell(source: str, outputs: list, imports: str) -> Verdict:
-    """Replay the master's test cell ``source`` against the records in ``outputs``."""
+def verify_cell(source: str, imports: str, ask: core.Asker) -> Verdict:
+    """Run the master's test cell ``source`` here, sending every probe to ``ask``."""
     try:
-        records = read_records(outputs)
-    except (ValueError, TypeError, RecursionError) as error:
-        return _failed(FAILED_VISIBLE, "RecordError",
-                       f"the grader could not read this cell's records ({error})")
-    namespace = _namespace(imports, source)
+        namespace = _namespace(imports, source)
+    except Exception as error:  # noqa: BLE001  (a master that does not parse or import)
+        return _failed(FAILED_VISIBLE, "GraderError",
+                       f"the master test cell cannot run in the grader: {type(error).__name__}: "
+                       f"{error}; fix the master")
     shown = io.StringIO()  # what the visible part printed; the hidden part's prints are dropped
-    with core.replaying(records) as replay:
+    with core.asking(ask):
         for part, code in split_parts(source):
             outcome = FAILED_HIDDEN if part == "hidden" else FAILED_VISIBLE
             printed = shown if part == "visible" else io.StringIO()
             try:
-                with contextlib.redirect_stdout(printed):
+                with contextlib.redirect_stdout(printed), core.quietly():
                     exec(compile(code, f"<test cell, {part} part>", "exec"), namespace)  # noqa: S102
             except NotImplementedError:
                 return _failed(NOT_DONE, "NotImplementedError",
                                "the code this test checks raises NotImplementedError")
+            except RequestFailed as error:
+                return _failed(outcome, error.ename, str(error))
             except core.RecordError as error:
                 return _failed(outcome, "RecordError", str(error))
             except AssertionError as error:  # CheckFailure and plain asserts
                 return _failed(outcome, type(error).__name__, str(error),
                                getattr(error, "hint", ""))
             except core.ReplayMisuse as error:
-                return _failed(outcome, "GraderError", f"the master test cell is not "
-                               f"replayable: {error}; fix the master")
+                return _failed(outcome, "GraderError", f"the master test cell cannot run in "
+                               f"the grader: {error}; fix the master")
             except Exception as error:  # noqa: BLE001 (a check's own bug: never a pass)
                 return _failed(outcome, "GraderError",
-                               f"the replay failed: {type(error).__name__}: {error}")
-        left = replay.left_over()
-    if left:
-        return _failed(FAILED_VISIBLE, "RecordError",
-                       f"{left} record(s) more than the checks of this cell make: the notebook "
-                       "emitted results of its own")
+                               f"the test cell failed in the grader: {type(error).__name__}: "
+                               f"{error}")
     return Verdict(True, PASSED, "", PUBLIC[PASSED], shown.getvalue())
 
 

@@ -264,8 +264,6 @@ def kernel_environment(scratch: Path) -> dict[str, str]:
         "USER": "student",
         "LOGNAME": "student",
         "NBGRADER_EXECUTION": "autograde",
-        # coursekit's checks only record what the student's code returns; the grader decides
-        "COURSEKIT_RECORD": "1",
     }
 
 

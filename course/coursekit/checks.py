@@ -32,13 +32,14 @@ import numpy as np
 from coursekit.core import (
     CheckFailure,
     ErrorHint,
+    Probe,
     as_float_array,
-    deciding,
     describe,
     fmt,
     name_of,
     numbers,
     observe,
+    probe,
 )
 
 #: Relative and absolute tolerance of every derivative check (stated once, used everywhere).
@@ -103,8 +104,13 @@ def finite_difference_partial(
 
 
 def close(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL):
-    """Entrywise ``|got - expected| <= atol + rtol * max(|got|, |expected|)``."""
-    return np.abs(got - expected) <= atol + rtol * np.maximum(np.abs(got), np.abs(expected))
+    """Entrywise ``|got - expected| <= atol + rtol * |expected|``.
+
+    The scale comes from the expected value alone: a result of 1e308, inf or nan is never
+    close to an ordinary expected value, however large it is."""
+    with np.errstate(all="ignore"):
+        difference = np.abs(np.asarray(got, dtype=np.float64) - expected)
+        return difference <= atol + rtol * np.abs(np.asarray(expected, dtype=np.float64))
 
 
 # ----------------------------------------------------------------------------- messages
@@ -258,10 +264,9 @@ def check_close(
 ) -> None:
     """Check a result against its expected value: shape first, then every entry.
 
-    A judgement: it does nothing in the grader's recording kernel (see :mod:`coursekit.core`).
+    A judgement: it runs where the expected value is (your Jupyter, or the grader's own
+    process), never in the grader's kernel (see :mod:`coursekit.core`).
     """
-    if not deciding():
-        return
     got = as_float_array(got, what, where)
     expected = np.asarray(expected, dtype=np.float64)
     at = f" at {where}" if where else ""
@@ -345,20 +350,30 @@ def check_op(
         if not construct:
             hint = own_value_hint(hint)
         what = f"`{name}.func`"
-        built = args if construct else None
         value = observe(f"func at {where}",
-                        lambda: numbers(instance(op, built).func(*args), what, where), what,
-                        where, hint)
-        check_close(value, reference(*inputs) if deciding() else None, what, where,
+                        Probe(op_func, op=op, args=args, construct=construct, what=what,
+                              where=where), what, where, hint)
+        check_close(value, reference(*inputs), what, where,
                     rtol=VALUE_RTOL * 1e3, atol=VALUE_ATOL * 1e3)
         if not check_grads:
             continue
         what = f"`{name}.grads`"
         got = observe(f"grads at {where}",
-                      lambda: partials(instance(op, built).grads(*args), n, what, where),
-                      what, where, hint)
-        if deciding():
-            _judge_partials(got, reference, inputs, names, what, where)
+                      Probe(op_grads, op=op, args=args, n=n, construct=construct, what=what,
+                            where=where), what, where, hint)
+        _judge_partials(got, reference, inputs, names, what, where)
+
+
+@probe
+def op_func(op: type, args: list, construct: bool, what: str, where: str) -> Any:
+    """``op.func(*args)`` by value, on a node built from ``args`` when ``construct``."""
+    return numbers(instance(op, args if construct else None).func(*args), what, where)
+
+
+@probe
+def op_grads(op: type, args: list, n: int, construct: bool, what: str, where: str) -> Any:
+    """``op.grads(*args)`` as ``n`` partials, on a node built from ``args`` when ``construct``."""
+    return partials(instance(op, args if construct else None).grads(*args), n, what, where)
 
 
 def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
@@ -416,17 +431,9 @@ def check_vjp(
             f"{''.join(f', {k}={v!r}' for k, v in kwargs.items())}, seed {seed}"
         )
         what = f"`{name}.vjp`"
-
-        def probe(inputs=inputs, upstream=upstream, where=where, what=what):
-            node = instance(op)
-            for key, value in kwargs.items():
-                setattr(node, key, value)
-            return partials(node.vjp(upstream.copy(), *[x.copy() for x in inputs]),
-                            len(inputs), what, where)
-
-        got = observe(f"vjp with {where}", probe, what, where, array_hint(True))
-        if not deciding():
-            continue
+        got = observe(f"vjp with {where}",
+                      Probe(op_vjp, op=op, upstream=upstream, inputs=inputs, attributes=kwargs,
+                            what=what, where=where), what, where, array_hint(True))
         expected = [finite_difference_partial(f, inputs, i, upstream) for i in range(len(inputs))]
         ones = np.ones(out_shape)  # the vjp a `g`-less answer returns, for its hint
         for i, (got_array, exp) in enumerate(zip(got, expected)):
@@ -453,6 +460,30 @@ def check_vjp(
                         where, hint)
 
 
+@probe
+def op_vjp(op: type, upstream: np.ndarray, inputs: list, attributes: dict, what: str,
+           where: str) -> Any:
+    """``op.vjp(upstream, *inputs)`` on a node with ``attributes`` set (``axis`` of a sum)."""
+    node = instance(op)
+    for key, value in attributes.items():
+        setattr(node, key, value)
+    arrays = [np.array(x, dtype=np.float64) for x in inputs]
+    return partials(node.vjp(np.array(upstream, dtype=np.float64), *arrays), len(arrays),
+                    what, where)
+
+
+@probe
+def call_partials(function: Any, args: list, n: int, what: str, where: str) -> Any:
+    """``function(*args)`` as ``n`` partial derivatives."""
+    return partials(function(*args), n, what, where)
+
+
+@probe
+def call_value(function: Any, args: list, what: str, where: str) -> Any:
+    """``function(*args)`` as a float64 array."""
+    return as_float_array(function(*args), what, where)
+
+
 def check_gradient(
     student: Callable[..., Any],
     f: Callable[..., Any],
@@ -468,10 +499,8 @@ def check_gradient(
     inputs = [np.asarray(x, dtype=np.float64) for x in point]
     where = _where(names, inputs)
     got = observe(f"gradient at {where}",
-                  lambda: partials(student(*[float(x) for x in point]), len(inputs), what, where),
-                  what, where)
-    if not deciding():
-        return
+                  Probe(call_partials, function=student, args=[float(x) for x in point],
+                        n=len(inputs), what=what, where=where), what, where)
     expected = [finite_difference_partial(f, inputs, i, None) for i in range(len(inputs))]
     for i, (got_array, exp) in enumerate(zip(got, expected)):
         others = [e for j, e in enumerate(expected) if j != i]
@@ -495,10 +524,8 @@ def check_derivative(
     """
     for (x,), (arg,), where in sample_points([domain], ["x"], seeds, ((), (4,))):
         got = observe(f"derivative at {where}",
-                      lambda: as_float_array(student(arg), what, where), what, where,
-                      array_hint(bool(x.shape)))
-        if not deciding():
-            continue
+                      Probe(call_value, function=student, args=[arg], what=what, where=where),
+                      what, where, array_hint(bool(x.shape)))
         expected = finite_difference_partial(f, [x], 0, None)
         hint = ""
         if got.shape in ((), expected.shape):
@@ -526,8 +553,7 @@ def check_values(
     for args in points:
         where = ", ".join(fmt(a) for a in args)
         got = observe(f"value at ({where})",
-                      lambda: as_float_array(student(*args), f"`{what}`", where),
-                      f"`{what}`", where,
-                      array_hint(any(np.ndim(a) for a in args)))
-        if deciding():
-            check_close(got, reference(*args), f"`{what}`", where, rtol=rtol, atol=atol)
+                      Probe(call_value, function=student, args=list(args), what=f"`{what}`",
+                            where=where),
+                      f"`{what}`", where, array_hint(any(np.ndim(a) for a in args)))
+        check_close(got, reference(*args), f"`{what}`", where, rtol=rtol, atol=atol)

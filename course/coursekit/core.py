@@ -1,18 +1,19 @@
 """How every check calls your code, and how the grader scores it without trusting the kernel.
 
 A check has two halves. The *probe* calls your code on inputs the check chose and turns what
-came back into plain data (numbers, arrays, strings, lists). The *judgement* compares that data
-with expected values the kit computes itself (numpy, finite differences). The probe goes
-through :func:`observe`; the judgement sits under ``if deciding():``.
+came back into plain data (numbers, arrays, strings, lists): it is a :class:`Probe`, a kit
+function (marked with :func:`probe`) and the arguments to call it with. The *judgement*
+compares that data with expected values the kit computes itself (numpy, finite differences).
 
-In your own Jupyter both halves run, one after the other, and a wrong answer raises
-:class:`CheckFailure` at once. When the grader runs your notebook it sets
-``COURSEKIT_RECORD=1``: then the probes run and each emits its data as a display output of
-type :data:`RECORD_MIME`, and no judgement runs in your kernel at all. Afterwards, in a process
-that runs none of your code, the grader replays every test cell of the master notebook inside
-:func:`replaying`: there each probe returns the recorded data instead of calling anything, and
-the judgements decide. So nothing a notebook does can change a verdict except returning the
-right results; a missing, extra, malformed or reordered record fails its test.
+In your own Jupyter both halves run in your kernel, one after the other, and a wrong answer
+raises :class:`CheckFailure` at once. When the grader runs your notebook, your kernel never runs
+a test cell: the grader runs the master's test cell in its own process, where your names are
+:class:`StudentCode` stand-ins, and each probe becomes one *request* to your kernel (which kit
+function, which of your names, the inputs for this call; see :mod:`coursekit.answer`). Your
+kernel sends back only data, read under the same rules as here (plain JSON, sizes bounded,
+non-finite numbers refused unless the probe expects them), and the judgement runs in the
+grader. So your kernel learns the inputs of each call and nothing else: no test source, no
+seed, no expected value, no verdict.
 """
 
 from __future__ import annotations
@@ -20,17 +21,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-#: The display-output type of one probe's record.
-RECORD_MIME = "application/vnd.coursekit.record+json"
-#: Set to "1" in the grader's kernel: probes record, nothing is judged.
-RECORD_ENV = "COURSEKIT_RECORD"
+#: The display-output type of the kernel's answer to one grader request.
+ANSWER_MIME = "application/vnd.coursekit.answer+json"
 #: Largest array (entries) a record may carry, and deepest nesting of its data.
 MAX_ENTRIES = 2_000_000
 MAX_DEPTH = 12
@@ -89,86 +87,90 @@ def name_of(obj: Any, fallback: str = "your code") -> str:
     return name if isinstance(name, str) else fallback
 
 
-# ----------------------------------------------------------------------------- modes
+# ----------------------------------------------------------------------------- probes
 
 
-class _Replay:
-    def __init__(self, records: list[dict]):
-        self.records = records
-        self.position = 0
+def probe(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a coursekit function as a probe: the grader may ask a kernel to run it.
 
-    def take(self, label: str) -> dict:
-        if self.position >= len(self.records):
-            raise RecordError(
-                f"the grader has no result for the step '{label}': the test cell did not run "
-                "to its end in your notebook (an error, a timeout or a dead kernel before it), "
-                "or something in the notebook stopped the check from recording")
-        record = self.records[self.position]
-        self.position += 1
-        if record.get("label") != label:
-            raise RecordError(
-                f"the grader expected the step '{label}' but found "
-                f"'{str(record.get('label'))[:80]}': the checks in your notebook did not run "
-                "as written")
-        return record
-
-    def left_over(self) -> int:
-        return len(self.records) - self.position
+    A probe takes your objects and plain data as keyword arguments, calls your code, and
+    returns plain data (see :func:`encode`). It judges nothing and knows no expected value.
+    """
+    if not function.__module__.startswith("coursekit."):
+        raise ValueError(f"{function.__qualname__}: probes live in coursekit's modules")
+    function.__coursekit_probe__ = True
+    return function
 
 
-_REPLAY: _Replay | None = None
-_CAPTURE: list[dict] | None = None  # records kept in memory instead of displayed (tests)
+class Probe:
+    """One call of a probe function: ``Probe(function, name=value, ...)``.
+
+    ``finite=False`` (a keyword of the Probe, not of the function) lets its data hold nan and
+    infinities; otherwise a non-finite number anywhere in the data fails the check.
+    """
+
+    def __init__(self, probe_function: Callable[..., Any], /, *, finite: bool = True,
+                 **arguments: Any):
+        if not getattr(probe_function, "__coursekit_probe__", False):
+            raise ReplayMisuse(f"{getattr(probe_function, '__qualname__', probe_function)!r} "
+                               "is not a coursekit probe (decorate it with coursekit.core.probe)")
+        self.function = probe_function
+        self.arguments = arguments
+        self.finite = finite
+
+    @property
+    def address(self) -> str:
+        return f"{self.function.__module__}:{self.function.__qualname__}"
+
+    def run(self) -> Any:
+        return self.function(**self.arguments)
+
+    def request(self) -> dict:
+        """The request as plain JSON: the probe's address, your names, the encoded inputs."""
+        return {"probe": self.address,
+                "args": {key: encode_argument(MESSAGE_ONLY.get(key, value))
+                         for key, value in self.arguments.items()}}
+
+
+#: Probe arguments that only word a message, and what a kernel gets for them instead: the
+#: location text of a check names its seed, which a kernel has no need to know.
+MESSAGE_ONLY = {"where": "the inputs the grader sent"}
+
+
+def encode_argument(value: Any) -> Any:
+    """A probe argument as JSON: a stand-in for your code becomes a reference to its name."""
+    if isinstance(value, StudentCode):
+        return {"~name": value.__name__}
+    return encode(value)
+
+
+Asker = Callable[[dict], dict]
+_ASK: Asker | None = None
 
 
 def mode() -> str:
-    """'verify' while the grader replays records, 'record' in the grader's kernel, otherwise
-    'interactive' (your own Jupyter)."""
-    if _REPLAY is not None:
-        return "verify"
-    if _CAPTURE is not None or os.environ.get(RECORD_ENV) == "1":
-        return "record"
-    return "interactive"
-
-
-def deciding() -> bool:
-    """True where checks judge (your Jupyter, the grader's replay); False in the grader's
-    kernel, which only records."""
-    return mode() != "record"
+    """'grader' while the grader runs a test cell and asks a kernel for each probe's data,
+    otherwise 'interactive' (your own Jupyter: probes call your code in this process)."""
+    return "grader" if _ASK is not None else "interactive"
 
 
 @contextlib.contextmanager
-def replaying(records: list[dict]) -> Iterator[_Replay]:
-    """Run checks against ``records`` (decoded with :func:`decode_record`) instead of code."""
-    global _REPLAY
-    if _REPLAY is not None:
-        raise RuntimeError("replays do not nest")
-    _REPLAY = _Replay(records)
-    try:
-        yield _REPLAY
-    finally:
-        _REPLAY = None
+def asking(ask: Asker) -> Iterator[None]:
+    """Send every probe to ``ask(request) -> answer`` instead of running it here.
 
-
-@contextlib.contextmanager
-def recording() -> Iterator[list[dict]]:
-    """Record probes into a list (as JSON payloads) instead of displaying them."""
-    global _CAPTURE
-    _CAPTURE = []
+    The answer is ``{"value": json}`` or ``{"error": [type name, message]}``, as
+    :func:`coursekit.answer.answer` makes it; whatever it holds is checked here."""
+    global _ASK
+    if _ASK is not None:
+        raise RuntimeError("the grader's asking does not nest")
+    _ASK = ask
     try:
-        yield _CAPTURE
+        yield
     finally:
-        _CAPTURE = None
+        _ASK = None
 
 
 # ----------------------------------------------------------------------------- observing
-
-
-class Raised:
-    """What a probe's code raised, as data (in the grader's kernel, where nothing is judged)."""
-
-    def __init__(self, type_name: str, message: str):
-        self.type_name = type_name
-        self.message = message
 
 
 @contextlib.contextmanager
@@ -182,38 +184,96 @@ def quietly() -> Iterator[None]:
 ErrorHint = Callable[[str, str], str]
 
 
-def observe(label: str, probe: Callable[[], Any], what: str, where: str,
+def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
             hint: ErrorHint | None = None) -> Any:
     """Run ``probe`` (which calls your code and returns plain data) and return its data.
 
-    ``label`` names the step in records (built from the check's own inputs only, so the
-    grader's replay computes the same label). If your code raises, the failure is explained
-    with ``what`` (the code that was called), ``where`` (the inputs) and ``hint(type name,
-    message)``; ``NotImplementedError`` passes through unchanged.
+    ``label`` names the step in messages. If your code raises, the failure is explained with
+    ``what`` (the code that was called), ``where`` (the inputs) and ``hint(type name,
+    message)``; ``NotImplementedError`` passes through unchanged. The data is the same here and
+    in the grader: encoded, decoded and checked (:func:`decode`, non-finite numbers) both ways.
     """
-    current = mode()
-    if current == "verify":
-        record = _REPLAY.take(label)
-        if "error" in record:
-            type_name, message = record["error"]
-            raise_explained(type_name, message, what, where, hint)
-        return record["value"]
+    if not isinstance(probe, Probe):
+        if _ASK is not None:  # a check written with a closure: the grader cannot send it
+            raise ReplayMisuse(f"the check step '{label}' calls the student's code through a "
+                               "closure, which the grader cannot send to a kernel; write its "
+                               "probe as a coursekit.core.probe function and pass a Probe")
+        probe = _Closure(probe)
+    if _ASK is not None:
+        answer = _ASK(probe.request())
+    else:
+        try:
+            with quietly():
+                data = probe.run()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001  (student code may raise anything)
+            if isinstance(error, (NotImplementedError, CheckFailure)):
+                raise
+            raise_explained(type(error).__name__, _message(error), what, where, hint,
+                            cause=error)
+        answer = encoded_answer(data)
+    if not isinstance(answer, dict) or set(answer) not in ({"value"}, {"error"}):
+        raise RecordError(f"the answer to '{label}' is neither a value nor an error")
+    if "error" in answer:
+        error = answer["error"]
+        if not (isinstance(error, (list, tuple)) and len(error) == 2
+                and all(isinstance(part, str) for part in error)):
+            raise RecordError(f"the answer to '{label}' is a malformed error")
+        raise_explained(error[0][:100], error[1][:500], what, where, hint)
+    try:
+        data = decode(answer["value"])
+    except (ValueError, TypeError, RecursionError) as error:
+        raise RecordError(f"the answer to '{label}' is not plain data ({error})") from None
+    if probe.finite and not all_finite(data):
+        raise CheckFailure(
+            f"{what} gave a value that is not a finite number (nan, inf or -inf) at {where}; "
+            "every result here should be an ordinary number. Look for a division by zero, "
+            "the log of 0 or of a negative number, or an exp that overflows.",
+            hint="a result is nan or infinite")
+    return data
+
+
+class _Closure:
+    """A probe written as a closure (``lambda: ...``): it runs in your own Jupyter only."""
+
+    finite = True
+
+    def __init__(self, function: Callable[[], Any]):
+        self.run = function
+
+
+def run_probe(run: Callable[[], Any]) -> dict:
+    """Run a probe: its data encoded, or what it raised, as an answer (the kernel's side)."""
     try:
         with quietly():
-            data = probe()
+            data = run()
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # noqa: BLE001  (student code may raise anything)
-        type_name, message = type(error).__name__, _message(error)
-        if current == "record":
-            _emit({"label": label, "error": [type_name, message]})
-            return Raised(type_name, message)
-        if isinstance(error, (NotImplementedError, CheckFailure)):
-            raise
-        raise_explained(type_name, message, what, where, hint, cause=error)
-    if current == "record":
-        _emit({"label": label, "value": encode(data)})
-    return data
+        return {"error": [type(error).__name__, _message(error)]}
+    return encoded_answer(data)
+
+
+def encoded_answer(data: Any) -> dict:
+    """``{"value": encode(data)}``, or an error answer for data that cannot be encoded."""
+    try:
+        return {"value": encode(data)}
+    except (TypeError, ValueError, RecursionError) as error:
+        return {"error": ["TypeError", f"the probe's data cannot be sent: {error}"]}
+
+
+def all_finite(data: Any) -> bool:
+    """True when every float in ``data`` (numbers, float arrays, lists) is finite."""
+    if isinstance(data, float):
+        return math.isfinite(data)
+    if isinstance(data, np.ndarray):
+        return data.dtype.kind != "f" or bool(np.all(np.isfinite(data)))
+    if isinstance(data, list):
+        return all(all_finite(item) for item in data)
+    if isinstance(data, dict):
+        return all(all_finite(item) for item in data.values())
+    return True
 
 
 def _message(error: BaseException) -> str:
@@ -242,15 +302,6 @@ def raise_explained(type_name: str, message: str, what: str, where: str,
         hint=extra.strip()) from cause
 
 
-def _emit(payload: dict) -> None:
-    if _CAPTURE is not None:
-        _CAPTURE.append(payload)
-        return
-    from IPython.display import publish_display_data
-
-    publish_display_data({RECORD_MIME: payload})
-
-
 # ----------------------------------------------------------------------------- plain data
 
 
@@ -274,6 +325,8 @@ def encode(value: Any) -> Any:
         return {"~nd": [kind, list(array.shape), text]}
     if isinstance(value, (list, tuple)):
         return [encode(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"~d": [[key, encode(item)] for key, item in value.items()]}
     raise TypeError(f"cannot record {type(value).__name__}")
 
 
@@ -281,9 +334,15 @@ def decode(data: Any, depth: int = 0) -> Any:
     """The inverse of :func:`encode`; raises ValueError for anything it would not produce."""
     if depth > MAX_DEPTH:
         raise ValueError("nested too deeply")
-    if data is None or isinstance(data, (bool, str)):
+    if data is None or isinstance(data, bool):
+        return data
+    if isinstance(data, str):
+        if len(data) > 100_000:
+            raise ValueError("a string longer than any probe sends")
         return data
     if isinstance(data, int):
+        if not -2**63 <= data < 2**63:
+            raise ValueError("an integer larger than any probe sends")
         return data
     if isinstance(data, float):
         return data
@@ -293,6 +352,12 @@ def decode(data: Any, depth: int = 0) -> Any:
         if data["~f"] not in ("nan", "inf", "-inf"):
             raise ValueError("bad number")
         return float(data["~f"])
+    if isinstance(data, dict) and list(data) == ["~d"] and isinstance(data["~d"], list):
+        pairs = data["~d"]
+        if not all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                   for pair in pairs):
+            raise ValueError("bad mapping")
+        return {key: decode(item, depth + 1) for key, item in pairs}
     if isinstance(data, dict) and list(data) == ["~nd"]:
         kind, shape, text = data["~nd"]
         if kind not in ("<f8", "<i8", "|b1") or not isinstance(shape, list) or not all(
@@ -307,21 +372,6 @@ def decode(data: Any, depth: int = 0) -> Any:
             raise ValueError("array data does not fit its shape")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
     raise ValueError(f"unexpected {type(data).__name__} in a record")
-
-
-def decode_record(payload: Any) -> dict:
-    """One record from a display output, checked: {'label', 'value'} or {'label', 'error'}."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("label"), str):
-        raise ValueError("a record without a label")
-    keys = set(payload)
-    if keys == {"label", "value"}:
-        return {"label": payload["label"], "value": decode(payload["value"])}
-    if keys == {"label", "error"}:
-        error = payload["error"]
-        if (isinstance(error, list) and len(error) == 2
-                and all(isinstance(part, str) for part in error)):
-            return {"label": payload["label"], "error": (error[0][:100], error[1][:500])}
-    raise ValueError("a record that is neither a value nor an error")
 
 
 # ----------------------------------------------------------------------------- numbers

@@ -16,11 +16,12 @@ input, the expected and actual values, and a hint.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from coursekit.checks import CheckFailure, array_hint, as_float_array, check_close, close
-from coursekit.core import deciding, observe
+from coursekit.core import Probe, observe, probe
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -66,10 +67,8 @@ def _check_accuracy(student: Callable, name: str, seeds: Sequence[int], h: float
             for x in _points(seed):
                 where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
                 got = observe(f"accuracy at {where}",
-                              lambda: as_float_array(student(f, float(x), h), what, where),
-                              what, where)
-                if not deciding():
-                    continue
+                              Probe(difference_at, student=student, fname=fname, x=float(x),
+                                    h=h, what=what, where=where), what, where)
                 df = KNOWN[fname][1]
                 hint = "compare your formula with the one in the text"
                 value = float(got) if got.shape == () else None
@@ -86,16 +85,14 @@ def _check_order(
     """The error at a large step must match the leading error term of the formula."""
     for seed in seeds:
         for fname in KNOWN:
-            f = KNOWN[fname][0]
             for x in _points(seed, 2):
                 for h in (1e-2, 1e-3):
                     where = f"f={fname}, x={x:.6g}, h={h:g} (seed {seed})"
                     got = observe(
                         f"order at {where}",
-                        lambda: as_float_array(student(f, float(x), h), f"`{name}`", where),
+                        Probe(difference_at, student=student, fname=fname, x=float(x), h=h,
+                              what=f"`{name}`", where=where),
                         f"`{name}`", where)
-                    if not deciding():
-                        continue
                     _, df, d2f, d3f = KNOWN[fname]
                     if got.shape != ():
                         raise CheckFailure(
@@ -124,6 +121,13 @@ def _check_order(
                         )
 
 
+@probe
+def difference_at(student: Callable, fname: str, x: Any, h: float, what: str,
+                  where: str) -> np.ndarray:
+    """``student(f, x, h)`` for the kit's function named ``fname`` (see :data:`KNOWN`)."""
+    return as_float_array(student(KNOWN[fname][0], x, h), what, where)
+
+
 def check_forward_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -> None:
     """``student(f, x, h)`` must be the forward difference (f(x+h) - f(x)) / h."""
     _check_accuracy(student, "forward_difference", seeds, h=1e-7, rtol=1e-5)
@@ -150,7 +154,8 @@ def check_elementwise(student: Callable, name: str, h: float, seed: int = 0) -> 
     x = rng.uniform(-2.0, 2.0, size=(2, 3))
     where = f"f=sin, x of shape (2, 3), h={h:g} (seed {seed})"
     got = observe(f"elementwise at {where}",
-                  lambda: as_float_array(student(np.sin, x.copy(), h), f"`{name}`", where),
+                  Probe(difference_at, student=student, fname="sin", x=x, h=h,
+                        what=f"`{name}`", where=where),
                   f"`{name}`", where, array_hint(True))
     check_close(
         got, np.cos(x), f"`{name}`", where,
@@ -162,23 +167,25 @@ def check_elementwise(student: Callable, name: str, h: float, seed: int = 0) -> 
 
 
 def _test_functions(rng: np.random.Generator, shape: tuple[int, ...]):
-    """(name, f, w) for arrays of ``shape``: f maps an array to a float, w is its weights.
-    The exact gradients come from :func:`_exact_gradient`, only where a check judges: while
-    your ``numerical_gradient`` runs, no frame of the check holds them."""
+    """(name, w) of each test function for arrays of ``shape`` (w: its weights). The function
+    itself is :func:`sample_function`; the exact gradients, :func:`_exact_gradient`, are computed
+    only where a check judges."""
     w = rng.normal(size=shape)
     first, last = (0,) * len(shape), tuple(s - 1 for s in shape)
-    yield "sum(x**2)", lambda x: np.sum(x**2), w
-
-    def weighted(x):
-        return float(np.sum(w * x) + np.sum(x**3) / 3)
-
-    yield "sum(w*x) + sum(x**3)/3", weighted, w
-
-    def corner_product(x):
-        return float(x[first] * x[last] + np.sin(x[first]))
-
+    yield "sum(x**2)", w
+    yield "sum(w*x) + sum(x**3)/3", w
     if shape != () and first != last:
-        yield "x[first]*x[last] + sin(x[first])", corner_product, w
+        yield "x[first]*x[last] + sin(x[first])", w
+
+
+def sample_function(fname: str, w: np.ndarray) -> Callable[[np.ndarray], Any]:
+    """The test function named ``fname`` (weights ``w``): an array to a float."""
+    first, last = (0,) * w.ndim, tuple(s - 1 for s in w.shape)
+    if fname == "sum(x**2)":
+        return lambda x: np.sum(x**2)
+    if fname.startswith("sum(w*x)"):
+        return lambda x: float(np.sum(w * x) + np.sum(x**3) / 3)
+    return lambda x: float(x[first] * x[last] + np.sin(x[first]))
 
 
 def _exact_gradient(fname: str, w: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -201,10 +208,11 @@ def _gradient_hint(ndim: int):
     return hint
 
 
-def _gradient_probe(student: Callable, f: Callable, x: np.ndarray, h: float, name: str,
-                    where: str):
+@probe
+def gradient_at(student: Callable, fname: str, w: np.ndarray, x: np.ndarray, h: float,
+                name: str, where: str):
     """Your gradient and the input as it was after your call (it must not change)."""
-    result = student(f, x, h)
+    result = student(sample_function(fname, w), x, h)
     return [as_float_array(result, name, where), np.array(x, dtype=np.float64)]
 
 
@@ -220,15 +228,14 @@ def check_numerical_gradient(
     for seed in seeds:
         rng = np.random.default_rng(seed)
         for shape in shapes:
-            for fname, f, w in _test_functions(rng, shape):
+            for fname, w in _test_functions(rng, shape):
                 x = rng.uniform(-2.0, 2.0, size=shape)
                 before = x.copy()
                 where = f"f(x)={fname}, x of shape {shape}, h={h:g} (seed {seed})"
                 data = observe(f"gradient at {where}",
-                               lambda: _gradient_probe(student, f, x, h, name, where),
+                               Probe(gradient_at, student=student, fname=fname, w=w, x=x, h=h,
+                                     name=name, where=where),
                                name, where, _gradient_hint(x.ndim))
-                if not deciding():
-                    continue
                 got, after = data
                 if got.shape != before.shape:
                     raise CheckFailure(

@@ -28,18 +28,36 @@ from .checks import (
     hint_for,
     sample_points,
 )
-from .core import StudentCode, deciding, describe, fmt, observe
+from .core import Probe, describe, fmt, observe, probe
+from .expressions import Symbol, evaluate, helper, trace
 
 
-def helper_ops(forward_value: type) -> tuple[type, type]:
+def helper_ops(forward_value: type) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """Two ops built on your ``ForwardValue``: ``atan(a)`` and ``hypot(a, b)``.
 
     They are used only by the checks, so that an expression can be checked whatever ops
-    you have written so far. (While the grader replays a test cell, your class is not there:
-    the two come back as stand-ins too.)
+    you have written so far. Inside a check's expression (``lambda x: atan(x) + ...``) they
+    record the expression (:mod:`coursekit.expressions`), which is then built on your class;
+    on your values they make the op's node directly.
     """
-    if isinstance(forward_value, StudentCode):
-        return StudentCode("atan"), StudentCode("hypot")
+    classes = _helper_classes(forward_value) if isinstance(forward_value, type) else None
+
+    def make(name: str, index: int) -> Callable[..., Any]:
+        traced = helper(name)
+
+        def op(*args: Any) -> Any:
+            if classes is None or any(isinstance(a, Symbol) for a in args):
+                return traced(*args)
+            return classes[index](*args)
+
+        op.__name__ = name
+        return op
+
+    return make("atan", 0), make("hypot", 1)
+
+
+def _helper_classes(forward_value: type) -> tuple[type, type]:
+    """The classes of :func:`helper_ops` on ``forward_value``."""
 
     class atan(forward_value):  # noqa: N801  (named like a function, used like one)
         def func(self, a):
@@ -75,13 +93,15 @@ def _variable(forward_value: type, x: Any, where: str) -> Any:
 _THE_RESULT, _A_STRANGER = -2, -1
 
 
-def _expression_probe(forward_value: type, build: Callable[..., Any], args: Sequence[Any],
-                      what: str, where: str) -> list[Any]:
-    """[value, keys, tangents] of ``build(*variables)``: keys as input indices (or the codes
-    above), tangents as arrays (None for keys that are not inputs); keys None when
-    forward_grads is not a dict."""
+@probe
+def expression_at(forward_value: type, tree: list, args: Sequence[Any], what: str,
+                  where: str) -> list[Any]:
+    """[value, keys, tangents] of the expression ``tree`` (:mod:`coursekit.expressions`) on
+    fresh variables: keys as input indices (or the codes above), tangents as arrays (a
+    description for keys that are not inputs); keys None when forward_grads is not a dict."""
     variables = [_variable(forward_value, x, where) for x in args]
-    out = build(*variables)
+    atan, hypot = _helper_classes(forward_value)
+    out = evaluate(tree, variables, {"atan": atan, "hypot": hypot})
     if not isinstance(out, forward_value):
         raise CheckFailure(
             f"{what} gave {describe(out)} at {where}, not a ForwardValue: an op on "
@@ -133,12 +153,13 @@ def check_expression(
         return
     names = list(names or ("x", "y", "z")[: len(domains)])
     what = f"`{text}`"
+    tree = trace(build, len(domains))
     for inputs, args, where in sample_points(domains, names, seeds, shapes):
         data = observe(f"expression {text} at {where}",
-                       lambda: _expression_probe(forward_value, build, args, what, where),
+                       Probe(expression_at, forward_value=forward_value, tree=tree, args=args,
+                             what=what, where=where),
                        what, where, array_hint(bool(inputs[0].shape)))
-        if deciding():
-            _judge_expression(data, reference, inputs, names, text, where)
+        _judge_expression(data, reference, inputs, names, text, where)
 
 
 def _judge_expression(data: list[Any], reference: Callable[..., Any],
@@ -210,23 +231,10 @@ def propagation_ok(forward_value: type) -> bool:
 
     The op exercises check their ops inside expressions only when this holds, so that a
     wrong ``forward_pass`` loses points in its own exercise and not again in every op.
-    (Where nothing is judged, in the grader's kernel, it records and says True.)
     """
-    def probe():
-        atan, _ = helper_ops(forward_value)
-        x, y = forward_value(0.3), forward_value(-1.1)
-        grads = (atan(x + x) + (-y)).forward_grads
-        found = {0: [], 1: []}
-        for key, tangent in grads.items():
-            for index, variable in enumerate((x, y)):
-                if key is variable:
-                    found[index].append(as_float_array(tangent, "", ""))
-        return [len(grads), found[0], found[1]]
-
     try:
-        data = observe("propagation check d(atan(x + x) + (-y))", probe, "", "")
-        if not deciding():
-            return True
+        data = observe("propagation check d(atan(x + x) + (-y))",
+                       Probe(propagation_at, forward_value=forward_value), "", "")
         count, dx, dy = data
         return (count == 2 and len(dx) == 1 and len(dy) == 1
                 and bool(np.all(close(dx[0], 2 / (1 + 0.36))))
@@ -235,37 +243,54 @@ def propagation_ok(forward_value: type) -> bool:
         return False
 
 
+@probe
+def propagation_at(forward_value: type) -> list[Any]:
+    """[number of keys, tangents for x, tangents for y] of atan(x + x) + (-y) at (0.3, -1.1)."""
+    atan, _ = _helper_classes(forward_value)
+    x, y = forward_value(0.3), forward_value(-1.1)
+    grads = (atan(x + x) + (-y)).forward_grads
+    found: dict[int, list] = {0: [], 1: []}
+    for key, tangent in grads.items():
+        for index, variable in enumerate((x, y)):
+            if key is variable:
+                found[index].append(as_float_array(tangent, "", ""))
+    return [len(grads), found[0], found[1]]
+
+
 def _one_output_list(out: Any) -> list[Any]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def random_function(
-    forward_value: type, rng: np.random.Generator, n: int, m: int
-) -> Callable[..., list[Any]]:
-    """A random function R^n -> R^m made of +, unary -, atan and hypot, with constants.
-
-    It works on floats (numpy does the maths) and on ForwardValues (your operators and the
-    test ops). Some outputs ignore some inputs, so in the pass for such an input the output
-    is a plain number.
-    """
-    atan_op, hypot_op = helper_ops(forward_value)
-
-    def is_value(a):  # on floats only while the grader replays (no class there)
-        return isinstance(forward_value, type) and isinstance(a, forward_value)
-
-    def atan(a):
-        return atan_op(a) if is_value(a) else np.arctan(a)
-
-    def hypot(a, b):
-        if is_value(a) or is_value(b):
-            return hypot_op(a, b)
-        return np.hypot(a, b)
-
+def random_plans(rng: np.random.Generator, n: int, m: int) -> list[list[Any]]:
+    """The plan of a random function R^n -> R^m (see :func:`plan_function`), as data."""
     plans = []
     for i in range(m):
         p, q, r = (int(k) for k in rng.integers(0, n, 3))
         c1, c2 = (float(c) for c in rng.choice([-1.0, 1.0], 2) * rng.uniform(0.5, 1.5, 2))
-        plans.append((i % 3, p, q, r, c1, c2))
+        plans.append([i % 3, p, q, r, c1, c2])
+    return plans
+
+
+def plan_function(plans: Sequence[Sequence[Any]],
+                  forward_value: type | None = None) -> Callable[..., list[Any]]:
+    """The function R^n -> R^m of ``plans``, made of +, unary -, atan and hypot, with constants.
+
+    It works on floats (numpy does the maths) and, given your ``forward_value``, on
+    ForwardValues (your operators and the kit's helper ops). Some outputs ignore some inputs,
+    so in the pass for such an input the output is a plain number.
+    """
+    classes = _helper_classes(forward_value) if isinstance(forward_value, type) else None
+
+    def is_value(a):
+        return classes is not None and isinstance(a, forward_value)
+
+    def atan(a):
+        return classes[0](a) if is_value(a) else np.arctan(a)
+
+    def hypot(a, b):
+        if is_value(a) or is_value(b):
+            return classes[1](a, b)
+        return np.hypot(a, b)
 
     # Only +, unary - and the two test ops: the check does not depend on your other ops.
     def f(*xs):
@@ -280,6 +305,14 @@ def random_function(
         return outs
 
     return f
+
+
+@probe
+def jacobian_at(jacobian: Callable[..., Any], forward_value: type, plans: list, xs: list,
+                where: str) -> np.ndarray:
+    """``jacobian(f, *xs)`` for the random function of ``plans`` on your ForwardValue."""
+    return as_float_array(jacobian(plan_function(plans, forward_value), *xs), "`jacobian`",
+                          where)
 
 
 def numerical_jacobian(f: Callable[..., list[Any]], xs: Sequence[float]) -> np.ndarray:
@@ -311,20 +344,19 @@ def check_jacobian(
     for seed in seeds:
         rng = np.random.default_rng(seed)
         for n, m in sizes:
-            f = random_function(forward_value, rng, n, m)
+            plans = random_plans(rng, n, m)
             xs = [float(x) for x in rng.uniform(-2.0, 2.0, n)]
             where = f"a random function R^{n} -> R^{m} at x={fmt(np.array(xs))} (seed {seed})"
             got = observe(f"jacobian of {where}",
-                          lambda: as_float_array(jacobian(f, *xs), "`jacobian`", where),
+                          Probe(jacobian_at, jacobian=jacobian, forward_value=forward_value,
+                                plans=plans, xs=xs, where=where),
                           "`jacobian`", where)
-            if not deciding():
-                continue
             if got.shape != (m, n):
                 raise CheckFailure(
                     f"`jacobian` returned shape {got.shape} for {where}; expected ({m}, {n}): "
                     "one row per output, one column per input."
                 )
-            expected = numerical_jacobian(f, xs)
+            expected = numerical_jacobian(plan_function(plans), xs)
             ok = close(got, expected)
             if not np.all(ok):
                 row, col = (int(k) for k in np.argwhere(~ok)[0])

@@ -32,7 +32,7 @@ from .checks import (
     close,
     step_size,
 )
-from .core import deciding, observe
+from .core import Probe, observe, probe
 
 #: How many times a step that crosses a kink is divided by 10 before the entry is skipped.
 #: Two shrinks reach about 6e-8, where round-off is still ~1e-9 of an O(1) loss.
@@ -179,8 +179,9 @@ def check_network_gradient(
     return result
 
 
-def _value_and_grad_probe(student: Callable[..., Any], x: np.ndarray, args: Sequence[Any],
-                          what: str, where: str) -> list[Any]:
+@probe
+def value_and_grad_at(student: Callable[..., Any], x: np.ndarray, args: Sequence[Any],
+                      what: str, where: str) -> list[Any]:
     """[value, gradient, whether the input was changed] of ``student(x, *args)``."""
     given = x.copy()
     result = student(given, *copy.deepcopy(list(args)))
@@ -218,10 +219,9 @@ def check_value_and_grad(
 
     x = np.asarray(x, dtype=np.float64)
     data = observe(f"value and gradient at {where} (shift {shift:g})",
-                   lambda: _value_and_grad_probe(student, x + shift, args, what, where),
+                   Probe(value_and_grad_at, student=student, x=x + shift, args=list(args),
+                         what=what, where=where),
                    f"`{what}`", where, array_hint(True))
-    if not deciding():
-        return
     value, grad, changed = data
     if changed:
         raise CheckFailure(

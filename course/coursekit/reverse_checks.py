@@ -52,11 +52,12 @@ from coursekit.checks import ATOL, RTOL, close
 from coursekit.core import (
     CheckFailure,
     ErrorHint,
+    Probe,
     RecordError,
     as_float_array,
-    deciding,
     fmt,
     observe,
+    probe,
 )
 
 #: Length of the chain that catches a recursive walk (Python's default limit is ~1,000 calls).
@@ -192,6 +193,22 @@ class Program:
             node.label = label
             nodes.append(node)
         return nodes
+
+    def data(self) -> list[Any]:
+        """The program as plain data (a probe's input): [n_inputs, steps, point]."""
+        return [self.n_inputs, [[op, [list(ref) for ref in refs]] for op, refs in self.steps],
+                np.asarray(self.point, dtype=np.float64)]
+
+    @classmethod
+    def from_data(cls, data: Sequence[Any]) -> Program:
+        """The inverse of :meth:`data`; ValueError for anything else."""
+        n_inputs, steps, point = data
+        program = cls(int(n_inputs), point=np.asarray(point, dtype=np.float64))
+        for op, refs in steps:
+            if op not in _OPS or not all(kind in ("input", "node", "const") for kind, _ in refs):
+                raise ValueError("not a program of the kit's ops")
+            program.steps.append((op, tuple((kind, ref) for kind, ref in refs)))
+        return program
 
     @staticmethod
     def _fetch(inputs: Sequence[Any], values: Sequence[Any], ref: tuple[str, Any]) -> Any:
@@ -344,22 +361,11 @@ def _check_one_push(backward_pass, base, op, operands, description, on_arrays,
         ) + f" and node.grad={_short(upstream)}"
     )
 
-    def probe():
-        ops = kit_ops(base)
-        leaves = {n: base(copy.copy(values[n])) for n in names}
-        for n, leaf in leaves.items():  # copies: an in-place `parent.grad += ...` stays local
-            leaf.grad = copy.copy(before[n])
-        node = getattr(ops, op)(*[leaves[o] if isinstance(o, str) else o for o in operands])
-        node.grad = copy.copy(upstream)
-        backward_pass(node)
-        return [as_float_array(node.grad, "node.grad after backward_pass", where)] + [
-            as_float_array(leaves[n].grad, f"{n}.grad after backward_pass", where)
-            for n in names]
-
-    got = observe(f"backward_pass, seed {seed}, {description}", probe,
+    got = observe(f"backward_pass, seed {seed}, {description}",
+                  Probe(push_at, backward_pass=backward_pass, base=base, op=op,
+                        operands=list(operands), values=values, before=before,
+                        upstream=upstream, where=where),
                   "backward_pass(node)", where, _graph_hint(on_arrays))
-    if not deciding():
-        return
     if not (isinstance(got, list) and len(got) == 1 + len(names) and all(
             isinstance(g, np.ndarray) and g.dtype.kind == "f" for g in got)):
         raise RecordError(f"the grader's record of backward_pass at {where} is not the grads")
@@ -402,20 +408,38 @@ def _check_one_push(backward_pass, base, op, operands, description, on_arrays,
         )
 
 
+@probe
+def push_at(backward_pass: Callable[[Any], Any], base: type, op: str, operands: list,
+            values: dict, before: dict, upstream: Any, where: str) -> list[Any]:
+    """[node.grad, then each variable's grad] after ``backward_pass(node)`` on one kit node
+    ``op(*operands)`` whose variables hold ``values`` and grads ``before``."""
+    ops = kit_ops(base)
+    names = [n for n in "xy" if n in operands]
+    leaves = {n: base(copy.copy(values[n])) for n in names}
+    for n, leaf in leaves.items():  # copies: an in-place `parent.grad += ...` stays local
+        leaf.grad = copy.copy(before[n])
+    node = getattr(ops, op)(*[leaves[o] if isinstance(o, str) else o for o in operands])
+    node.grad = copy.copy(upstream)
+    backward_pass(node)
+    return [as_float_array(node.grad, "node.grad after backward_pass", where)] + [
+        as_float_array(leaves[n].grad, f"{n}.grad after backward_pass", where) for n in names]
+
+
+@probe
+def variable_push(backward_pass: Callable[[Any], Any], base: type) -> np.ndarray:
+    """x.grad after ``backward_pass(x)`` on a variable x = base(1.5) with grad 0.75."""
+    leaf = base(1.5)
+    leaf.grad = 0.75
+    backward_pass(leaf)
+    return as_float_array(leaf.grad, "x.grad", "a variable")
+
+
 def _check_variable_push(backward_pass, base, seed) -> None:
     """A variable (a leaf) has a constant as its only parent: nothing happens, nothing fails."""
     where = "a variable x = AutogradValue(1.5)"
-
-    def probe():
-        leaf = base(1.5)
-        leaf.grad = 0.75
-        backward_pass(leaf)
-        return as_float_array(leaf.grad, "x.grad", "a variable")
-
-    got = observe(f"backward_pass, seed {seed}, a variable", probe, "backward_pass(x)", where,
-                  _graph_hint())
-    if not deciding():
-        return
+    got = observe(f"backward_pass, seed {seed}, a variable",
+                  Probe(variable_push, backward_pass=backward_pass, base=base),
+                  "backward_pass(x)", where, _graph_hint())
     if not (isinstance(got, np.ndarray) and got.dtype.kind == "f"):
         raise RecordError(f"the grader's record of backward_pass on {where} is not a grad")
     if not (got.size == 1 and np.all(close(got, 0.75))):
@@ -470,10 +494,13 @@ def _stale(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.round(rng.uniform(2.0, 9.0, n), 2)
 
 
-def _run_watched(backward: Callable[[Any], Any], base: type, program: Program,
+@probe
+def watched_runs(backward: Callable[[Any], Any], base: type, program: list,
                  stale: Sequence[np.ndarray]) -> list[Any]:
-    """Build ``program`` from the kit's ops on ``base``; for each entry of ``stale``, set the
-    nodes' grads to it and call ``backward(output)`` once, watching. Probe data, per call."""
+    """Build the program (:meth:`Program.data`) from the kit's ops on ``base``; for each entry
+    of ``stale``, set the nodes' grads to it and call ``backward(output)`` once, watching.
+    Probe data, per call."""
+    program = Program.from_data(program)
     holder: list[_Watch] = []
     ops = kit_ops(base, lambda node: holder[-1](node))
     variables = [ops.var(float(v)) for v in program.point]
@@ -500,8 +527,6 @@ def check_visit_order(order: Sequence[int], parents: Sequence[Sequence[int]],
     without node parents), whose backward_pass does nothing. ``calls`` is the number of calls
     when ``order`` holds only the first of them.
     """
-    if not deciding():
-        return
     order = [int(i) for i in order]
     calls = len(order) if calls is None else int(calls)
     n = len(parents)
@@ -635,10 +660,11 @@ def check_backward_on(backward: Callable[[Any], Any], base: type, program: Progr
     n = program.n_inputs + len(program.steps)
     stale = _stale(np.random.default_rng(len(program.steps)), n)
     runs = observe(label or f"backward on {program.text()}",
-                   lambda: _run_watched(backward, base, program, [stale]),
+                   Probe(watched_runs, finite=False, backward=backward, base=base,
+                         program=program.data(), stale=[stale]),
                    "backward(output)", graph, _graph_hint())
-    if not deciding():
-        return
+    if not isinstance(runs, list) or len(runs) != 1:
+        raise RecordError(f"the grader's record of backward on {graph} is not one run")
     _judge_run(runs[0], program, stale, graph, "left from earlier work")
 
 
@@ -666,15 +692,53 @@ def check_second_call(backward: Callable[[Any], Any], base: type) -> None:
     stale = [_stale(rng, n), _stale(rng, n)]
     graph = f"the graph {program.text()}"
     runs = observe("backward, twice on the small graph",
-                   lambda: _run_watched(backward, base, program, stale),
+                   Probe(watched_runs, finite=False, backward=backward, base=base,
+                         program=program.data(), stale=stale),
                    "backward(output)", graph, _graph_hint())
-    if not deciding():
-        return
     if not isinstance(runs, list) or len(runs) != 2:
         raise RecordError(f"the grader's record of two backward calls on {graph} is not two")
     _judge_run(runs[0], program, stale[0], graph, "left from earlier work")
     _judge_run(runs[1], program, stale[1], f"{graph}, in a second backward(output)",
                "left by the first call")
+
+
+@probe
+def chain_at(backward: Callable[[Any], Any], base: type, constants: np.ndarray,
+             length: int) -> list[Any]:
+    """What `backward` did on a chain of ``length`` kit atan2 nodes: [calls, first departure
+    from the expected order, the node found there, the output's grad at the first call, how
+    many stale grads were left, the first of them, its value]."""
+    state = {"calls": 0, "departure": -1, "found": -2, "first": None}
+    index: dict[int, int] = {}
+    nodes: list[Any] = []
+
+    def watch(node):
+        at = state["calls"]
+        state["calls"] += 1
+        if at == 0:
+            state["first"] = _grad_vector(nodes)
+        if state["departure"] < 0:
+            found = index.get(id(node), -1)
+            if found != (length - at if at < length else 0 if at == length else -3):
+                state["departure"], state["found"] = at, found
+
+    ops = kit_ops(base, watch)
+    node = ops.var(0.8)
+    nodes.append(node)
+    for c in constants:
+        node = ops.atan2(node, float(c))
+        nodes.append(node)
+    index.update((id(n), i) for i, n in enumerate(nodes))
+    for n in nodes:
+        n.grad = CHAIN_STALE
+    backward(node)
+    first = state["first"]
+    if first is None:
+        return [0, -1, -2, float("nan"), 0, -1, float("nan")]
+    stale = np.flatnonzero(~close(first[:-1], 0.0))
+    where = int(stale[0]) if stale.size else -1
+    return [state["calls"], state["departure"], state["found"], float(first[-1]),
+            int(stale.size), where, float(first[where]) if where >= 0 else 0.0]
 
 
 def check_long_chain(backward: Callable[[Any], Any], base: type,
@@ -686,42 +750,10 @@ def check_long_chain(backward: Callable[[Any], Any], base: type,
     graph = (f"a chain of {length:,} ops y = atan2(...atan2(atan2(x, c1), c2)..., cN) "
              "(x = 0.8)")
 
-    def probe():
-        state = {"calls": 0, "departure": -1, "found": -2, "first": None}
-        index: dict[int, int] = {}
-        nodes: list[Any] = []
-
-        def watch(node):
-            at = state["calls"]
-            state["calls"] += 1
-            if at == 0:
-                state["first"] = _grad_vector(nodes)
-            if state["departure"] < 0:
-                found = index.get(id(node), -1)
-                if found != (length - at if at < length else 0 if at == length else -3):
-                    state["departure"], state["found"] = at, found
-
-        ops = kit_ops(base, watch)
-        node = ops.var(0.8)
-        nodes.append(node)
-        for c in constants:
-            node = ops.atan2(node, float(c))
-            nodes.append(node)
-        index.update((id(n), i) for i, n in enumerate(nodes))
-        for n in nodes:
-            n.grad = CHAIN_STALE
-        backward(node)
-        first = state["first"]
-        if first is None:
-            return [0, -1, -2, float("nan"), 0, -1, float("nan")]
-        stale = np.flatnonzero(~close(first[:-1], 0.0))
-        where = int(stale[0]) if stale.size else -1
-        return [state["calls"], state["departure"], state["found"], float(first[-1]),
-                int(stale.size), where, float(first[where]) if where >= 0 else 0.0]
-
-    data = observe(f"backward, a chain of {length}", probe, "backward(y)", graph, _graph_hint())
-    if not deciding():
-        return
+    data = observe(f"backward, a chain of {length}",
+                   Probe(chain_at, finite=False, backward=backward, base=base,
+                         constants=constants, length=length),
+                   "backward(y)", graph, _graph_hint())
     if not (isinstance(data, list) and len(data) == 7
             and all(isinstance(v, int) and not isinstance(v, bool) for v in data[:3] + data[4:6])
             and all(isinstance(v, float) for v in (data[3], data[6]))):
@@ -812,26 +844,25 @@ def check_max_gate(op: type, base: type, seed: int = 0) -> None:
             a, b = float(a), float(b)
         where = f"a = {_short(a)}, b = {_short(b)}"
 
-        def probe(a=a, b=b):
-            node = op(base(copy.copy(a)), base(copy.copy(b)))
-            result = node.grads(copy.copy(a), copy.copy(b))
-            if not isinstance(result, (tuple, list)) or len(result) != 2:
-                return ["not two", str(type(result).__name__),
-                        len(result) if isinstance(result, (tuple, list)) else -1]
-            return [as_float_array(r, "your max gate's grads", where) for r in result]
-
-        got = observe(f"max gate, seed {int(seed)}, {description}", probe,
+        got = observe(f"max gate, seed {int(seed)}, {description}",
+                      Probe(max_gate_at, op=op, base=base, a=a, b=b, where=where),
                       "grads of your max gate", where, _max_hint)
-        if not deciding():
-            continue
         _judge_max(got, a, b, where)
 
 
+@probe
+def max_gate_at(op: type, base: type, a: Any, b: Any, where: str) -> list[Any]:
+    """The two partials of ``op(base(a), base(b)).grads(a, b)``, or why there are not two."""
+    node = op(base(copy.copy(a)), base(copy.copy(b)))
+    result = node.grads(copy.copy(a), copy.copy(b))
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return ["not two", str(type(result).__name__),
+                len(result) if isinstance(result, (tuple, list)) else -1]
+    return [as_float_array(r, "your max gate's grads", where) for r in result]
+
+
 def _judge_max(got: Any, a: Any, b: Any, where: str) -> None:
-    """Judge recorded max-gate partials (only where checks decide, so that in the grader's
-    kernel it cannot serve a notebook as an oracle for the answer)."""
-    if not deciding():
-        return
+    """Judge a max gate's partials (in your Jupyter, or in the grader's own process)."""
     if isinstance(got, list) and len(got) == 3 and got[0] == "not two":
         count = got[2]
         returned = f"{count} partial derivative(s)" if count >= 0 else f"a {got[1]}"

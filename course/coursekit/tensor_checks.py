@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .checks import array_hint, as_float_array, check_close
-from .core import deciding, observe
+from .core import Probe, observe, probe
 
 
 def check_bias_gradient(tensor: type) -> None:
@@ -20,13 +20,16 @@ def check_bias_gradient(tensor: type) -> None:
     where = "x of shape (5, 3), b of shape (3,)"
     what = "b.grad after (x + b).backward()"
 
-    def probe() -> Any:
-        x, b = tensor(np.ones((5, 3))), tensor(np.array([1.0, 2.0, 3.0]))
-        (x + b).backward()
-        return as_float_array(b.grad, what, where)
+    got = observe(f"bias gradient with {where}",
+                  Probe(bias_gradient, tensor=tensor, what=what, where=where),
+                  "(x + b).backward()", where, array_hint(True))
+    check_close(got, np.full(3, 5.0), what, where,
+                "sum the upstream gradient over the broadcast axis (axis 0 here)")
 
-    got = observe(f"bias gradient with {where}", probe, "(x + b).backward()", where,
-                  array_hint(True))
-    if deciding():
-        check_close(got, np.full(3, 5.0), what, where,
-                    "sum the upstream gradient over the broadcast axis (axis 0 here)")
+
+@probe
+def bias_gradient(tensor: type, what: str, where: str) -> Any:
+    """``b.grad`` after ``(x + b).backward()``, x ones of shape (5, 3), b = [1, 2, 3]."""
+    x, b = tensor(np.ones((5, 3))), tensor(np.array([1.0, 2.0, 3.0]))
+    (x + b).backward()
+    return as_float_array(b.grad, what, where)

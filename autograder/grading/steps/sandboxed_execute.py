@@ -1,27 +1,38 @@
-"""Execute: nbgrader's Execute in a sandboxed kernel, with a wall clock and an output budget."""
+"""Execute: nbgrader's Execute in a sandboxed kernel, with a wall clock and an output budget;
+the test cells run here, in the grader, and ask the kernel for data."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 import time
 
-from coursekit.core import RECORD_MIME
+from coursekit.core import ANSWER_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
+from autograder.grading.graded_tests import graded_tests, is_test_cell
 from autograder.grading.outcome import DISK_QUOTA, KERNEL_DIED, MEMORY, TIMED_OUT
 from autograder.grading.state import error_output, state
-from autograder.grading.verify import MAX_RECORD_BYTES
+from autograder.grading.verify import RequestFailed, Verdict, verify_cell
 from autograder.sandbox.kernel_manager import SandboxedKernelManager
 
 
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in a sandboxed kernel, with a wall clock and an output budget.
+
+    The kernel runs every cell but the test cells. A test cell runs here instead, from the
+    master's source (`autograder.grading.graded_tests`), by `autograder.grading.verify`: each
+    probe of its checks becomes one execute request to the kernel whose code is a single call,
+    ``coursekit.answer.answer_request('<json>')`` (which probe, which of the student's names,
+    the inputs); the answer is the one display output of that request tagged with its id. So
+    the kernel learns each call's inputs and nothing else, and its answers are data.
 
     A cell that runs past its timeout is interrupted (SIGINT), marked with a CellTimeoutError
     and the notebook carries on, as nbgrader does: an endless loop in one exercise costs that
@@ -36,6 +47,9 @@ class SandboxedExecute(Execute):
     sandbox = AnyTrait(None)
     raise_on_iopub_timeout = False
     shell_timeout_interval = 1  # notice a dead kernel within a second
+    #: Most bytes of answers to the grader's requests in one notebook (apart from its output).
+    answer_bytes = Integer(40_000_000, help="Most bytes of the kernel's answers to the "
+                           "grader's requests in one notebook.").tag(config=True)
     interrupt_grace = Integer(5, help="Seconds a kernel gets to stop after a cell's timeout "
                               "interrupt before the notebook is stopped as stuck."
                               ).tag(config=True)
@@ -64,7 +78,11 @@ class SandboxedExecute(Execute):
         self._ready = None
         self._deadline = self._started + self.wall_clock
         self._budget = self.output_bytes
-        self._record_budget = MAX_RECORD_BYTES
+        self._answer_budget = self.answer_bytes
+        self._tests = graded_tests(self.config, resources or {})
+        self._nonce = secrets.token_hex(8)
+        self._requests = 0
+        self._request_seconds = 0.0
         self._truncated = False
         self.timeout_func = self._cell_timeout
         self.shutdown_kernel = "immediate"
@@ -80,7 +98,9 @@ class SandboxedExecute(Execute):
             ready = self._ready or done
             info = state(self.resources)
             info["timings"] = {"kernel start": ready - self._started,
-                               "cells + kernel stop": done - ready}
+                               "cells + kernel stop": done - ready,
+                               "requests to the kernel": self._request_seconds}
+            info["requests"] = self._requests
             km = self._sandbox_km
             if km is not None:
                 km.remove_runtime()
@@ -109,6 +129,9 @@ class SandboxedExecute(Execute):
         if time.monotonic() >= self._deadline:
             info.update(failure=TIMED_OUT, stopped=True)
             return cell, self.resources
+        if is_test_cell(cell):
+            self._run_test_cell(cell, index)
+            return cell, self.resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -132,6 +155,63 @@ class SandboxedExecute(Execute):
             info.update(failure=KERNEL_DIED, stopped=True)
             cell.outputs.append(error_output(type(exc).__name__, str(exc)[:500]))
         return cell, self.resources
+
+    def _run_test_cell(self, cell, index: int) -> None:
+        """Decide the test cell here from the master's source, asking the kernel for data;
+        the verdict goes into the grading state (VerifyGradeCells writes it into the cell)."""
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        source = self._tests.source(grade_id)
+        cell.outputs = []
+        if source is None:
+            verdict = Verdict(False, "failed the visible test", f"no master test cell "
+                              f"'{grade_id}' in the gradebook; the test scores 0",
+                              "this test is not in the assignment's release", ename="GraderError")
+        else:
+            try:
+                verdict = verify_cell(source, self._tests.imports,
+                                      lambda request: self._ask(request, cell, index))
+            finally:
+                self.nb.cells[index] = cell  # nbclient puts each request's cell in its place
+        state(self.resources).setdefault("verdicts", {})[grade_id] = verdict
+
+    def _ask(self, request: dict, test_cell, index: int) -> dict:
+        """Send one request to the kernel and return its answer (``{"value": ...}`` or
+        ``{"error": [type, message]}``); RequestFailed when the kernel cannot answer."""
+        info = state(self.resources)
+        if info.get("stopped"):
+            raise RequestFailed("DeadKernelError", "the kernel had stopped before this test")
+        self._requests += 1
+        request_id = f"{self._nonce}-{self._requests}"
+        text = json.dumps({**request, "id": request_id}, allow_nan=False)
+        call = new_code_cell(f"__import__('coursekit.answer').answer.answer_request({text!r})",
+                             metadata={})
+        started = time.monotonic()
+        try:
+            self.execute_cell(call, index, store_history=False)
+        except DeadKernelError:
+            info.update(failure=KERNEL_DIED, stopped=True)
+            test_cell.outputs.append(error_output(
+                "DeadKernelError", "the kernel died while the student's code ran for this "
+                "test; nothing after it ran"))
+            raise RequestFailed("DeadKernelError", "the kernel died while answering") from None
+        except CellTimeoutError:
+            info.update(failure=TIMED_OUT, stopped=True)
+            raise RequestFailed("CellTimeoutError", "the student's code did not finish in "
+                                "time and ignored the interrupt") from None
+        finally:
+            self._request_seconds += time.monotonic() - started
+        answers = [output.get("data", {}).get(ANSWER_MIME) for output in call.outputs
+                   if output.get("output_type") == "display_data"]
+        mine = [a for a in answers if isinstance(a, dict) and a.get("id") == request_id]
+        if any(output.get("ename") == "CellTimeoutError" for output in call.outputs):
+            return {"error": ["TimeoutError", f"it ran longer than {self._cell_timeout(call)} "
+                              "s on this input and was interrupted"]}
+        if len(mine) != 1:
+            errors = [o for o in call.outputs if o.get("output_type") == "error"]
+            found = f" ({errors[0].get('ename')})" if errors else ""
+            return {"error": ["RecordError", f"the kernel gave {len(mine)} answers to one "
+                              f"request{found}: the notebook changed how its code is called"]}
+        return {key: value for key, value in mine[0].items() if key != "id"}
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
                                     task_poll_kernel_alive):
@@ -169,11 +249,11 @@ class SandboxedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         _normalise(msg.get("content"))
         size = len(str(msg.get("content", "")))
-        if RECORD_MIME in (msg.get("content", {}).get("data") or {}):
-            # the checks' records have a budget of their own, so a chatty notebook cannot
-            # crowd them out (and records cannot crowd out the notebook's own output)
-            self._record_budget -= size
-            if self._record_budget < 0:
+        if ANSWER_MIME in (msg.get("content", {}).get("data") or {}):
+            # answers to the grader's requests have a budget of their own, so a chatty notebook
+            # cannot crowd them out (and answers cannot crowd out the notebook's own output)
+            self._answer_budget -= size
+            if self._answer_budget < 0:
                 return None
             return super().output(outs, msg, display_id, cell_index)
         if self._budget - size < 0:
