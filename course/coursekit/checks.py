@@ -36,6 +36,7 @@ from coursekit.core import (
     as_float_array,
     describe,
     fmt,
+    judgement,
     name_of,
     numbers,
     observe,
@@ -253,6 +254,7 @@ def partials(result: Any, n: int, what: str, where: str) -> list[np.ndarray]:
 # ----------------------------------------------------------------------------- checks
 
 
+@judgement
 def check_close(
     got: Any,
     expected: Any,
@@ -319,6 +321,7 @@ def sample_points(
             yield inputs, args, f"{_where(names, inputs)} (seed {seed})"
 
 
+@judgement
 def check_op(
     op: type,
     reference: Callable[..., Any],
@@ -376,6 +379,7 @@ def op_grads(op: type, args: list, n: int, construct: bool, what: str, where: st
     return partials(instance(op, args if construct else None).grads(*args), n, what, where)
 
 
+@judgement
 def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
                     inputs: Sequence[np.ndarray], names: Sequence[str], what: str,
                     where: str) -> None:
@@ -394,6 +398,7 @@ def _judge_partials(got: Sequence[np.ndarray], reference: Callable[..., Any],
                         where, hint_for(got_array, exp, others, inputs, names))
 
 
+@judgement
 def check_vjp(
     op: type,
     reference: Callable[..., Any],
@@ -484,6 +489,7 @@ def call_value(function: Any, args: list, what: str, where: str) -> Any:
     return as_float_array(function(*args), what, where)
 
 
+@judgement
 def check_gradient(
     student: Callable[..., Any],
     f: Callable[..., Any],
@@ -511,6 +517,7 @@ def check_gradient(
         check_close(got_array, exp, f"{what}: d/d{names[i]}", where, hint)
 
 
+@judgement
 def check_derivative(
     student: Callable[[Any], Any],
     f: Callable[[np.ndarray], np.ndarray],
@@ -535,6 +542,7 @@ def check_derivative(
         check_close(got, expected, what, where, hint)
 
 
+@judgement
 def check_values(
     student: Callable[..., Any],
     reference: Callable[..., Any],

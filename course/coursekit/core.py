@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterator
@@ -184,6 +185,35 @@ def quietly() -> Iterator[None]:
 ErrorHint = Callable[[str, str], str]
 
 
+_PROBING = [0]  # how many probes are running now (in this process)
+
+
+@contextlib.contextmanager
+def inside_probe() -> Iterator[None]:
+    """Mark the code that runs now as a probe's (the student's code under test)."""
+    _PROBING[0] += 1
+    try:
+        yield
+    finally:
+        _PROBING[0] -= 1
+
+
+def judgement(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a check or a judgement: it refuses to run inside a probe, so the code under test
+    cannot try candidate answers on the kit's own judgement and keep one it accepts."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _PROBING[0]:
+            raise CheckFailure(
+                f"{function.__name__} was called from inside the code it checks; a check "
+                "judges your code from the outside, your code cannot call it",
+                hint="the code under test called a check")
+        return function(*args, **kwargs)
+
+    return guarded
+
+
 def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
             hint: ErrorHint | None = None) -> Any:
     """Run ``probe`` (which calls your code and returns plain data) and return its data.
@@ -203,7 +233,7 @@ def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
         answer = _ASK(probe.request())
     else:
         try:
-            with quietly():
+            with quietly(), inside_probe():
                 data = probe.run()
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -246,7 +276,7 @@ class _Closure:
 def run_probe(run: Callable[[], Any]) -> dict:
     """Run a probe: its data encoded, or what it raised, as an answer (the kernel's side)."""
     try:
-        with quietly():
+        with quietly(), inside_probe():
             data = run()
     except (KeyboardInterrupt, SystemExit):
         raise

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from coursekit.checks import CheckFailure, array_hint, as_float_array, check_close, close
-from coursekit.core import Probe, observe, probe
+from coursekit.core import Probe, judgement, observe, probe
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -128,6 +128,7 @@ def difference_at(student: Callable, fname: str, x: Any, h: float, what: str,
     return as_float_array(student(KNOWN[fname][0], x, h), what, where)
 
 
+@judgement
 def check_forward_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -> None:
     """``student(f, x, h)`` must be the forward difference (f(x+h) - f(x)) / h."""
     _check_accuracy(student, "forward_difference", seeds, h=1e-7, rtol=1e-5)
@@ -138,6 +139,7 @@ def check_forward_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -
     )
 
 
+@judgement
 def check_central_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -> None:
     """``student(f, x, h)`` must be the central difference (f(x+h) - f(x-h)) / (2h)."""
     _check_accuracy(student, "central_difference", seeds, h=1e-5, rtol=1e-8)
@@ -148,6 +150,7 @@ def check_central_difference(student: Callable, seeds: Sequence[int] = (0, 1)) -
     )
 
 
+@judgement
 def check_elementwise(student: Callable, name: str, h: float, seed: int = 0) -> None:
     """``student(f, x, h)`` must also work on a numpy array x, entry by entry."""
     rng = np.random.default_rng(seed)
@@ -216,6 +219,7 @@ def gradient_at(student: Callable, fname: str, w: np.ndarray, x: np.ndarray, h: 
     return [as_float_array(result, name, where), np.array(x, dtype=np.float64)]
 
 
+@judgement
 def check_numerical_gradient(
     student: Callable,
     shapes: Sequence[tuple[int, ...]] = ((3,), (2, 3)),

@@ -28,7 +28,7 @@ from .checks import (
     hint_for,
     sample_points,
 )
-from .core import Probe, describe, fmt, observe, probe
+from .core import Probe, describe, fmt, judgement, observe, probe
 from .expressions import Symbol, evaluate, helper, trace
 
 
@@ -124,6 +124,7 @@ def expression_at(forward_value: type, tree: list, args: Sequence[Any], what: st
     return [value, keys, tangents]
 
 
+@judgement
 def check_expression(
     forward_value: type,
     build: Callable[..., Any],
@@ -162,6 +163,7 @@ def check_expression(
         _judge_expression(data, reference, inputs, names, text, where)
 
 
+@judgement
 def _judge_expression(data: list[Any], reference: Callable[..., Any],
                       inputs: Sequence[np.ndarray], names: Sequence[str], text: str,
                       where: str) -> None:
@@ -329,6 +331,7 @@ def numerical_jacobian(f: Callable[..., list[Any]], xs: Sequence[float]) -> np.n
     return np.stack(columns, axis=1)
 
 
+@judgement
 def check_jacobian(
     jacobian: Callable[..., Any],
     forward_value: type,

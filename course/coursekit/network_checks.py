@@ -32,7 +32,7 @@ from .checks import (
     close,
     step_size,
 )
-from .core import Probe, observe, probe
+from .core import Probe, judgement, observe, probe
 
 #: How many times a step that crosses a kink is divided by 10 before the entry is skipped.
 #: Two shrinks reach about 6e-8, where round-off is still ~1e-9 of an O(1) loss.
@@ -150,6 +150,7 @@ def compare_gradients(
     return result
 
 
+@judgement
 def check_network_gradient(
     loss: Callable[[Params], Any],
     params: Params,
@@ -195,6 +196,7 @@ def value_and_grad_at(student: Callable[..., Any], x: np.ndarray, args: Sequence
     return [value, grad, bool(given.shape != x.shape or not np.array_equal(given, x))]
 
 
+@judgement
 def check_value_and_grad(
     student: Callable[..., Any],
     reference: Callable[..., Any] | None,

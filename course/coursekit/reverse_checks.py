@@ -56,6 +56,7 @@ from coursekit.core import (
     RecordError,
     as_float_array,
     fmt,
+    judgement,
     observe,
     probe,
 )
@@ -332,6 +333,7 @@ _PUSH_CASES: tuple[tuple[str, tuple[Any, ...], str, bool], ...] = (
 )
 
 
+@judgement
 def check_backward_pass(backward_pass: Callable[[Any], Any], base: type, seed: int = 4) -> None:
     """Check ``backward_pass(node)`` on single nodes of the kit's ops made from ``base``.
 
@@ -517,6 +519,7 @@ def watched_runs(backward: Callable[[Any], Any], base: type, program: list,
     return runs
 
 
+@judgement
 def check_visit_order(order: Sequence[int], parents: Sequence[Sequence[int]],
                       labels: Sequence[str], graph: str, calls: int | None = None) -> None:
     """Judge the order of the backward_pass calls, as node indices (-1: not a node of the graph).
@@ -581,6 +584,7 @@ _ONLY_THAT = ("backward resets the grads, seeds output.grad = 1.0 and calls "
               "node.backward_pass() for each node; the adding is backward_pass's job.")
 
 
+@judgement
 def _judge_reset(grads: np.ndarray, final: np.ndarray, order: Sequence[int],
                  labels: Sequence[str], stale: np.ndarray, graph: str, left: str) -> None:
     """The grads at each backward_pass call and after backward: all 0, the output's 1.0.
@@ -635,6 +639,7 @@ def _is_array(value: Any, kind: str, ndim: int) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind == kind and value.ndim == ndim
 
 
+@judgement
 def _judge_run(run: Any, program: Program, stale: np.ndarray, graph: str, left: str) -> None:
     labels = program.node_labels()
     n = len(labels)
@@ -649,6 +654,7 @@ def _judge_run(run: Any, program: Program, stale: np.ndarray, graph: str, left: 
     _judge_reset(np.asarray(grads), np.asarray(final), order, labels, stale, graph, left)
 
 
+@judgement
 def check_backward_on(backward: Callable[[Any], Any], base: type, program: Program,
                       name: str | None = None, label: str | None = None) -> None:
     """Run ``backward`` once on the graph of ``program`` (its nodes start with stale grads);
@@ -668,11 +674,13 @@ def check_backward_on(backward: Callable[[Any], Any], base: type, program: Progr
     _judge_run(runs[0], program, stale, graph, "left from earlier work")
 
 
+@judgement
 def check_backward_shapes(backward: Callable[[Any], Any], base: type) -> None:
     """Order, reset and seed on a small graph with a node used three times and a constant."""
     check_backward_on(backward, base, _diamond_program(), label="backward, the small graph")
 
 
+@judgement
 def check_backward_random(backward: Callable[[Any], Any], base: type,
                           seeds: Sequence[int] = (0, 1, 2)) -> None:
     """Order, reset and seed on seeded random graphs with reused nodes."""
@@ -683,6 +691,7 @@ def check_backward_random(backward: Callable[[Any], Any], base: type,
                           label=f"backward, random graph seed {int(seed)}")
 
 
+@judgement
 def check_second_call(backward: Callable[[Any], Any], base: type) -> None:
     """A second backward() on the same output, after the first left gradients behind, resets
     them and runs in order again."""
@@ -741,6 +750,7 @@ def chain_at(backward: Callable[[Any], Any], base: type, constants: np.ndarray,
             int(stale.size), where, float(first[where]) if where >= 0 else 0.0]
 
 
+@judgement
 def check_long_chain(backward: Callable[[Any], Any], base: type,
                      length: int = CHAIN_LENGTH) -> None:
     """A chain of ``length`` ops y = atan2(...atan2(atan2(x, c1), c2)..., cL): no recursion
@@ -799,6 +809,7 @@ def check_long_chain(backward: Callable[[Any], Any], base: type,
             "grads, before the first backward_pass).")
 
 
+@judgement
 def check_engine_backward(backward: Callable[[Any], Any], base: type) -> None:
     """Every backward check: the small graph, random graphs, a long chain and a second call."""
     check_backward_shapes(backward, base)
@@ -828,6 +839,7 @@ def _max_hint(type_name: str, message: str) -> str:
     return ""
 
 
+@judgement
 def check_max_gate(op: type, base: type, seed: int = 0) -> None:
     """Check the ``grads`` of a max gate ``op`` (a subclass of ``base`` whose func is
     ``np.maximum``): the whole upstream gradient goes to the larger input, none to the smaller;
@@ -861,6 +873,7 @@ def max_gate_at(op: type, base: type, a: Any, b: Any, where: str) -> list[Any]:
     return [as_float_array(r, "your max gate's grads", where) for r in result]
 
 
+@judgement
 def _judge_max(got: Any, a: Any, b: Any, where: str) -> None:
     """Judge a max gate's partials (in your Jupyter, or in the grader's own process)."""
     if isinstance(got, list) and len(got) == 3 and got[0] == "not two":

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from .checks import array_hint, as_float_array, check_close
-from .core import Probe, observe, probe
+from .core import Probe, judgement, observe, probe
 
 
+@judgement
 def check_bias_gradient(tensor: type) -> None:
     """``(x + b).backward()`` for ``x`` of shape (5, 3) and a bias ``b`` of shape (3,).
 

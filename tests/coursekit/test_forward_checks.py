@@ -10,8 +10,9 @@ from coursekit.forward_checks import (
     check_jacobian,
     helper_ops,
     numerical_jacobian,
+    plan_function,
     propagation_ok,
-    random_function,
+    random_plans,
 )
 
 
@@ -166,7 +167,7 @@ def test_a_jacobian_with_columns_for_the_wrong_input_fails():
 def test_random_functions_give_plain_numbers_for_inputs_they_ignore():
     """So a jacobian that assumes every output is a ForwardValue fails the check."""
     fv = make_forward_value(_correct)
-    f = random_function(fv, np.random.default_rng(0), 3, 2)
+    f = plan_function(random_plans(np.random.default_rng(0), 3, 2), fv)
     kinds = set()
     for j in range(3):
         inputs = [fv(0.3) if k == j else 0.3 for k in range(3)]

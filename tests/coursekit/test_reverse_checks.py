@@ -1,9 +1,10 @@
 """coursekit.reverse_checks: correct backward passes pass, each typical bug fails with its message,
-in the student's Jupyter (in-process) and as the grader decides (record, JSON, replay).
+in the student's Jupyter (in-process) and as the grader decides (requests answered as data).
 
 The answers come from the notebook's variants (tests/notebooks/variants/v04_reverse_mode.py),
-run here against the checks directly in a namespace holding the notebook's base class. In the
-replay the student's names are `core.StudentCode` placeholders, which raise when touched.
+run here against the checks directly in a namespace holding the notebook's base class. As the
+grader runs them, the student's names are `core.StudentCode` stand-ins and every probe is a
+request answered through JSON (tests/coursekit/grader_mode.py).
 """
 
 import inspect
@@ -16,8 +17,8 @@ import pytest
 from coursekit import core
 from coursekit import reverse_checks as gc
 from coursekit.checks import CheckFailure, check_op, finite_difference_partial
-from coursekit.core import RecordError
 
+from tests.coursekit.grader_mode import both_ways, graded, run_cell
 from tests.notebooks.variants.v04_reverse_mode import EXERCISES
 
 BASE_CLASS = '''
@@ -61,53 +62,6 @@ def engine(backward_pass=REFERENCE_BACKWARD_PASS, backward=REFERENCE_BACKWARD):
 
 
 # ----------------------------------------------------------------------------- both ways
-
-
-def run_cell(cell, *args):
-    """The outcome of ``cell(*args)``: ("pass", ""), ("fail", message) or ("todo", "")."""
-    try:
-        cell(*args)
-    except NotImplementedError:
-        return "todo", ""
-    except CheckFailure as failure:
-        return "fail", str(failure)
-    return "pass", ""
-
-
-def record(cell, *args):
-    """The JSON payloads ``cell(*args)`` emits in the grader's kernel."""
-    with core.recording() as payloads:
-        outcome = run_cell(cell, *args)
-    assert outcome == ("pass", ""), f"nothing may be judged while recording: {outcome}"
-    return json.loads(json.dumps(payloads))
-
-
-def replay(cell, payloads, args):
-    """Replay ``cell`` on ``payloads``; ``args`` are placeholders and trusted data."""
-    records = [core.decode_record(p) for p in payloads]
-    with core.replaying(records) as session:
-        outcome = run_cell(cell, *args)
-    return outcome, session.left_over()
-
-
-def placeholders(args, names):
-    """``args`` with a StudentCode for each student's name (None: trusted data, kept)."""
-    return [arg if name is None else core.StudentCode(name) for arg, name in zip(args, names)]
-
-
-def both_ways(cell, args, names, agree=True):
-    """Run ``cell`` in-process and record->replay it (the student's ``names`` as placeholders);
-    both must agree (or, with ``agree=False``, fail both). Returns the in-process outcome."""
-    assert len(args) == len(names)
-    interactive = run_cell(cell, *args)
-    replayed, left = replay(cell, record(cell, *args), placeholders(args, names))
-    if not agree:
-        assert interactive[0] == replayed[0] == "fail", (interactive, replayed)
-        return interactive
-    assert replayed == interactive, f"in-process {interactive} but replayed {replayed}"
-    if replayed[0] == "pass":
-        assert left == 0
-    return interactive
 
 
 def backward_pass_cell(backward_pass, base, seeds=(4,)):
@@ -316,7 +270,7 @@ def test_the_kits_nodes_record_each_call_and_the_grads_then_and_push_nothing():
     base = ns["AutogradValue"]
     program = gc._diamond_program()
     stale = np.arange(2.0, 2.0 + program.n_inputs + len(program.steps))
-    [(order, grads, final, calls)] = gc._run_watched(ns["backward"], base, program, [stale])
+    [(order, grads, final, calls)] = gc.watched_runs(ns["backward"], base, program.data(), [stale])
     n = len(stale)
     assert calls == len(order) == n and order[0] == n - 1
     expected = np.zeros(n)
@@ -408,13 +362,7 @@ def test_the_kit_ops_grads_are_their_funcs_derivatives():
                                rtol=1e-6, atol=1e-9), name
 
 
-# ----------------------------------------------------------------------------- tampered records
-
-
-def _cell_records():
-    ns = engine()
-    args = (ns["backward_pass"], ns["backward"], ns["AutogradValue"])
-    return record(_both_exercises, *args)
+# ----------------------------------------------------------------------------- tampered answers
 
 
 def _both_exercises(backward_pass, backward, base):
@@ -427,107 +375,95 @@ def _both_exercises(backward_pass, backward, base):
 NAMES = ("backward_pass", "backward", "AutogradValue")
 
 
-def _replay_raises(payloads):
-    try:
-        records = [core.decode_record(p) for p in payloads]
-    except ValueError:
-        return True  # a malformed record never reaches a judgement
-    with core.replaying(records) as session:
-        outcome = run_cell(_both_exercises, *[core.StudentCode(n) for n in NAMES])
-    return outcome[0] == "fail" or session.left_over() > 0
+def _graded_with(tamper):
+    ns = engine()
+    return graded(_both_exercises, (ns["backward_pass"], ns["backward"], ns["AutogradValue"]),
+                  NAMES, tamper)
 
 
-def test_untampered_records_pass():
-    payloads = _cell_records()
-    assert len(payloads) == 13
-    outcome, left = replay(_both_exercises, payloads, [core.StudentCode(n) for n in NAMES])
-    assert outcome == ("pass", "") and left == 0
+def test_untampered_answers_pass_and_the_requests_carry_no_expected_value():
+    outcome, kernel = _graded_with(None)
+    assert outcome == ("pass", "")
+    assert len(kernel.requests) == 13
+    sent = json.dumps(kernel.requests)
+    assert "seed" not in sent  # the checks' location texts name seeds; requests do not
+    for request in kernel.requests:
+        assert set(request) == {"probe", "args"}
+        assert request["probe"].startswith("coursekit.reverse_checks:")
 
 
-def _decoded_value(payload):
-    return core.decode_record(payload)["value"]
+def _decoded(reply):
+    return core.decode(reply["value"])
 
 
-def _with_value(payload, value):
-    return {"label": payload["label"], "value": core.encode(value)}
+def _replace(reply, value):
+    return {"value": core.encode(value)}
 
 
-def test_one_changed_value_fails_the_replay():
-    payloads = _cell_records()
-    labels = [p["label"] for p in payloads]
-    # a push record: x.grad one step off
-    k = labels.index("backward_pass, seed 4, hypot(x, y)")
-    pushed = _decoded_value(payloads[k])
-    pushed[1] = pushed[1] + 0.01
-    tampered = list(payloads)
-    tampered[k] = _with_value(payloads[k], pushed)
-    assert _replay_raises(tampered)
-    # the watched run: two calls swapped in the order, or the seed changed
-    k = labels.index("backward, the small graph")
+def test_one_changed_value_fails():
+    def push(index, request, reply):
+        if request["probe"].endswith(":push_at") and index == 0:
+            pushed = _decoded(reply)
+            pushed[1] = pushed[1] + 0.01
+            return _replace(reply, pushed)
+        return reply
+    assert _graded_with(push)[0][0] == "fail"
     for change in ("order", "seed", "calls"):
-        [run] = _decoded_value(payloads[k])
-        order, grads, final, calls = run
-        if change == "order":
-            order[[0, 1]] = order[[1, 0]]
-        elif change == "seed":
-            grads[0, -1] = 0.0
-        else:
-            calls = calls + 1
-            order = np.append(order, order[-1])
-            grads = np.vstack([grads, grads[-1]])
-        tampered = list(payloads)
-        tampered[k] = _with_value(payloads[k], [[order, grads, final, calls]])
-        assert _replay_raises(tampered), change
-    # the chain's summary: one call fewer
-    k = labels.index("backward, a chain of 2000")
-    summary = _decoded_value(payloads[k])
-    summary[0] = 1999
-    tampered = list(payloads)
-    tampered[k] = _with_value(payloads[k], summary)
-    assert _replay_raises(tampered)
+        def run(index, request, reply, change=change):
+            if not request["probe"].endswith(":watched_runs"):
+                return reply
+            [run_data] = _decoded(reply)[:1]
+            order, grads, final, calls = run_data
+            if change == "order":
+                order[[0, 1]] = order[[1, 0]]
+            elif change == "seed":
+                grads[0, -1] = 0.0
+            else:
+                calls = calls + 1
+                order = np.append(order, order[-1])
+                grads = np.vstack([grads, grads[-1]])
+            return _replace(reply, [[order, grads, final, calls]] + _decoded(reply)[1:])
+        assert _graded_with(run)[0][0] == "fail", change
+
+    def chain(index, request, reply):
+        if request["probe"].endswith(":chain_at"):
+            summary = _decoded(reply)
+            summary[0] = 1999
+            return _replace(reply, summary)
+        return reply
+    assert _graded_with(chain)[0][0] == "fail"
 
 
-@pytest.mark.parametrize("how", ["drop", "swap", "extra_inside", "extra_at_end", "error",
-                                 "wrong_type", "malformed"])
-def test_tampered_records_fail_the_replay(how):
-    payloads = _cell_records()
-    if how == "drop":
-        for k in range(len(payloads)):
-            assert _replay_raises(payloads[:k] + payloads[k + 1:]), k
-        return
-    if how == "swap":
-        for k in range(len(payloads) - 1):
-            swapped = list(payloads)
-            swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
-            assert _replay_raises(swapped), k
-        return
-    tampered = list(payloads)
-    if how == "extra_inside":
-        tampered.insert(3, dict(payloads[3]))
-    elif how == "extra_at_end":
-        tampered.append(dict(payloads[-1]))
-    elif how == "error":
-        tampered[-1] = {"label": payloads[-1]["label"], "error": ["ValueError", "made up"]}
-    elif how == "wrong_type":
-        for k, payload in enumerate(payloads):
-            tampered = list(payloads)
-            tampered[k] = {"label": payload["label"], "value": "all good"}
-            assert _replay_raises(tampered), k
-        return
-    else:
-        tampered[0] = {"label": payloads[0]["label"], "value": {"~nd": ["<f8", [3], "%%%"]}}
-    assert _replay_raises(tampered)
-
-
-def test_replay_raises_record_error_for_a_missing_or_foreign_record():
-    payloads = _cell_records()
-    records = [core.decode_record(p) for p in payloads[:-1]]
-    with core.replaying(records), pytest.raises(RecordError):
-        _both_exercises(*[core.StudentCode(n) for n in NAMES])
-    records = [core.decode_record(p) for p in payloads]
-    records[0], records[1] = records[1], records[0]
-    with core.replaying(records), pytest.raises(RecordError):
-        _both_exercises(*[core.StudentCode(n) for n in NAMES])
+@pytest.mark.parametrize("how", ["error", "wrong_type", "malformed", "not_finite", "huge",
+                                 "extra_key", "wrong_dtype"])
+def test_every_tampered_answer_fails(how):
+    """Whichever request gets the bad answer, the cell fails (never passes, never crashes)."""
+    for target in range(13):
+        def tamper(index, request, reply, target=target):
+            if index != target:
+                return reply
+            if how == "error":
+                return {"error": ["ValueError", "made up"]}
+            if how == "wrong_type":
+                return {"value": "all good"}
+            if how == "malformed":
+                return {"value": {"~nd": ["<f8", [3], "%%%"]}}
+            if how == "extra_key":
+                return {**reply, "verdict": "passed"}
+            value = _decoded(reply)
+            def change(v):
+                if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                    if how == "wrong_dtype":
+                        return v.astype(np.int64)
+                    return np.full_like(v, np.inf if how == "not_finite" else 1e308)
+                if isinstance(v, float):
+                    return float("inf") if how == "not_finite" else 1e308
+                if isinstance(v, list):
+                    return [change(item) for item in v]
+                return v
+            return _replace(reply, change(value))
+        outcome, _ = _graded_with(tamper)
+        assert outcome[0] == "fail", (how, target)
 
 
 # ----------------------------------------------------------------------------- random graphs
@@ -587,13 +523,13 @@ def max_cell(op, base):
 @pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["correct"]))
 def test_a_correct_max_gate_passes_both_ways(name):
     op, base = max_gate(EXERCISES["_max"]["correct"][name])
-    assert both_ways(max_cell, (op, base), ("_max", None)) == ("pass", "")
+    assert both_ways(max_cell, (op, base), ("_max", "AutogradValue")) == ("pass", "")
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES["_max"]["bugs"]))
 def test_a_wrong_max_gate_fails_both_ways_with_its_hint(name):
     op, base = max_gate(EXERCISES["_max"]["bugs"][name])
-    outcome, message = both_ways(max_cell, (op, base), ("_max", None))
+    outcome, message = both_ways(max_cell, (op, base), ("_max", "AutogradValue"))
     assert outcome == "fail"
     from tests.notebooks.variants.v04_reverse_mode import MAX_VARIANTS
     assert MAX_VARIANTS["bugs"][name][1] in message, message
@@ -603,7 +539,7 @@ def test_a_max_gate_stub_is_not_implemented_both_ways():
     op, base = max_gate("class _max(AutogradValue):\n"
                         "    def func(self, a, b):\n        return np.maximum(a, b)\n"
                         "    def grads(self, a, b):\n        raise NotImplementedError()\n")
-    assert both_ways(max_cell, (op, base), ("_max", None)) == ("todo", "")
+    assert both_ways(max_cell, (op, base), ("_max", "AutogradValue")) == ("todo", "")
 
 
 def test_a_max_gate_made_of_kit_internals_earns_nothing():
@@ -613,7 +549,7 @@ def test_a_max_gate_made_of_kit_internals_earns_nothing():
     ops = gc.kit_ops(ns["AutogradValue"])
     for kit in ("atan", "asinh", "hypot", "atan2", "var"):
         op = type("_max", (getattr(ops, kit),), {"func": lambda self, a, b: np.maximum(a, b)})
-        assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+        assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", "AutogradValue"),
                          agree=False)[0] == "fail"
     helpers = _kit_helpers()
 
@@ -630,17 +566,17 @@ def test_a_max_gate_made_of_kit_internals_earns_nothing():
 
     op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
                                                "grads": grads})
-    assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", None),
+    assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", "AutogradValue"),
                      agree=False)[0] == "fail"
 
 
-def test_a_tampered_max_gate_record_fails_the_replay():
+def test_a_tampered_max_gate_answer_fails():
     op, base = max_gate(EXERCISES["_max"]["correct"]["nested_where_half"])
-    payloads = record(max_cell, op, base)
-    for payload in payloads:  # give both inputs the whole gradient everywhere
-        if "value" in payload:
-            payload["value"] = [core.encode(np.ones_like(core.decode(v))) for v in payload["value"]]
-    outcome, _ = replay(max_cell, payloads, placeholders((op, base), ("_max", None)))
+
+    def whole_gradient_to_both(index, request, reply):
+        return {"value": [core.encode(np.ones_like(core.decode(v))) for v in reply["value"]]}
+
+    outcome, _ = graded(max_cell, (op, base), ("_max", "AutogradValue"), whole_gradient_to_both)
     assert outcome[0] == "fail"
 
 
@@ -663,7 +599,8 @@ def test_notebook_05s_given_engine_is_no_answer_to_04s_backward():
 
 def test_a_max_gate_that_asks_the_judge_earns_nothing_where_the_grade_is_made():
     """`grads` that tries candidate partials on the kit's judgement and keeps one it does not
-    reject: in the grader's kernel nothing judges, so it learns nothing and the replay fails."""
+    reject: a check refuses to judge inside the code it checks, in the student's Jupyter and
+    in the grading kernel alike, so it learns nothing."""
     ns = engine()
 
     def grads(self, a, b):
@@ -681,7 +618,5 @@ def test_a_max_gate_that_asks_the_judge_earns_nothing_where_the_grade_is_made():
 
     op = type("_max", (ns["AutogradValue"],), {"func": lambda self, a, b: np.maximum(a, b),
                                                "grads": grads})
-    payloads = record(max_cell, op, ns["AutogradValue"])
-    outcome, _ = replay(max_cell, payloads, placeholders((op, ns["AutogradValue"]),
-                                                         ("_max", None)))
-    assert outcome[0] == "fail"
+    assert both_ways(max_cell, (op, ns["AutogradValue"]), ("_max", "AutogradValue"),
+                     agree=False)[0] == "fail"
