@@ -5,6 +5,8 @@ These start a real kernel (resource limits only, no bwrap: the isolation has its
 tests/grading/test_sandbox.py), about a second each.
 """
 
+import json
+
 from nbformat.v4 import new_code_cell
 
 from autograder.grading.outcome import KERNEL_DIED, TIMED_OUT
@@ -33,8 +35,8 @@ def test_cells_run_in_order_and_each_reply_is_recorded(tmp_path):
     assert info["executed"] == {0: "ok", 1: "error", 2: "ok"}
     assert text(nb.cells[0]) == "42\n" and text(nb.cells[2]) == "43\n"
     assert nb.cells[1].outputs[0].ename == "ZeroDivisionError"
-    assert "failure" not in info and set(info["timings"]) == {"kernel start",
-                                                              "cells + kernel stop"}
+    assert "failure" not in info and set(info["timings"]) == {
+        "kernel start", "cells + kernel stop", "requests to the kernel"}
 
 
 def test_a_looping_cell_is_interrupted_and_the_next_cells_still_run(tmp_path):
@@ -62,3 +64,73 @@ def test_disabled_it_runs_nothing():
     nb, resources = run(SandboxedExecute, notebook(new_code_cell("print(1)")),
                         {"autograder": {}}, sandbox=sandbox, enabled=False)
     assert nb.cells[0].outputs == [] and "executed" not in resources["autograder"]
+
+
+# ----------------------------------------------------------------------------- test cells
+
+
+SPY = """
+import json
+import coursekit.answer
+heard = []
+_answer = coursekit.answer.answer_request
+def _spy(text):
+    heard.append(text)
+    _answer(text)
+coursekit.answer.answer_request = _spy
+"""
+TEST_SOURCE = ("check_values(square, np.square, [(3.0,)], 'square')\nprint('✓ square')\n"
+               "### BEGIN HIDDEN TESTS\n"
+               "check_values(square, np.square, [(-1.5,), (2.5,)], 'square')\n"
+               "### END HIDDEN TESTS")
+
+
+def graded_run(tmp_path, square_source, after="print(json.dumps(heard)); print(repr(_ih))"):
+    """A notebook whose kernel spies on the requests it gets: answer, spy, test, report."""
+    from autograder.grading.graded_tests import GradedTests
+
+    from .cells import answer_cell, grade_cell
+
+    sandbox = Sandbox(hidden=[], limits=Limits(cell_timeout=10, wall_clock=60),
+                      use_bwrap=False, warm_kernels=False)
+    nb = notebook(answer_cell(square_source), new_code_cell(SPY),
+                  grade_cell("print('the submission\'s own copy of the test')"),
+                  new_code_cell(after))
+    tests = GradedTests({"test_square": TEST_SOURCE},
+                        "import numpy as np\nfrom coursekit.checks import check_values")
+    resources = {"autograder": {"graded_tests": tests}, "metadata": {"path": str(tmp_path)}}
+    nb, resources = run(SandboxedExecute, nb, resources, sandbox=sandbox)
+    return nb, resources["autograder"]
+
+
+def test_a_test_cell_runs_in_the_grader_and_the_kernel_hears_only_inputs(tmp_path):
+    nb, info = graded_run(tmp_path, "def square(x):\n    return x * x")
+    verdict = info["verdicts"]["test_square"]
+    assert verdict.passed and verdict.output == "✓ square\n"
+    assert info["requests"] == 3
+    heard_line, history = text(nb.cells[3]).splitlines()
+    heard = [json.loads(t) for t in json.loads(heard_line)]
+    assert [h["args"]["args"] for h in heard] == [[3.0], [-1.5], [2.5]]
+    for secret in ("np.square", "HIDDEN", "check_values", "✓", "6.25", "own copy"):
+        assert secret not in heard_line + history, secret
+    assert nb.cells[2].outputs == []  # neither copy of the test ran in the kernel
+
+
+def test_a_wrong_answer_is_judged_in_the_grader(tmp_path):
+    _, info = graded_run(tmp_path, "def square(x):\n    return x * abs(x)")
+    verdict = info["verdicts"]["test_square"]
+    assert not verdict.passed and "expected 2.25, got -2.25" in verdict.message
+
+
+def test_code_that_loops_on_one_request_is_interrupted_and_the_notebook_goes_on(tmp_path):
+    nb, info = graded_run(tmp_path, "def square(x):\n    while x < 0:\n        pass\n"
+                          "    return x * x", after="print('after')")
+    verdict = info["verdicts"]["test_square"]
+    assert not verdict.passed and "interrupted" in verdict.message
+    assert text(nb.cells[3]) == "after\n"
+
+
+def test_a_kernel_that_dies_answering_stops_the_notebook(tmp_path):
+    nb, info = graded_run(tmp_path, "import os\ndef square(x):\n    os._exit(1)")
+    assert info["failure"] == KERNEL_DIED and info["stopped"]
+    assert info["verdicts"]["test_square"].ename == "DeadKernelError"
