@@ -30,7 +30,7 @@ import numpy as np
 
 #: The display-output type of the kernel's answer to one grader request.
 ANSWER_MIME = "application/vnd.coursekit.answer+json"
-#: Largest array (entries) a record may carry, and deepest nesting of its data.
+#: Largest array (entries) an answer may carry, and deepest nesting of its data.
 MAX_ENTRIES = 2_000_000
 MAX_DEPTH = 12
 
@@ -47,14 +47,16 @@ class CheckFailure(AssertionError):
 
 
 class RecordError(CheckFailure):
-    """The grader's records for a test cell are missing, extra, malformed or out of order."""
+    """The kernel's answer to a check's request is missing, doubled, malformed or not the
+    data the check asked for."""
 
 
 class StudentCode:
-    """Stands for a name the student's notebook defines, while the grader replays a test cell.
+    """Stands for a name the student's notebook defines, while the grader runs a test cell.
 
-    The replay runs none of the student's code, so anything other than handing this to a
-    check (an attribute, a call, arithmetic) is a mistake in the test cell and says so.
+    The grader runs none of the student's code itself (only the kernel does, on request), so
+    anything other than handing this to a check (an attribute, a call, arithmetic) is a mistake
+    in the test cell and says so.
     """
 
     def __init__(self, name: str):
@@ -81,7 +83,7 @@ class ReplayMisuse(RuntimeError):
 
 
 def name_of(obj: Any, fallback: str = "your code") -> str:
-    """The name to use for ``obj`` in messages: the test cell's name for it when replaying."""
+    """The name to use for ``obj`` in messages: the test cell's name for it in the grader."""
     if isinstance(obj, StudentCode):
         return obj.__name__
     name = getattr(obj, "__name__", None)

@@ -77,8 +77,8 @@ def test_score_steps_run_in_the_configured_order_and_enabled_holds():
         nb, _ = score_notebook(nb, {"autograder": {"executed": {0: "ok"}}}, config)
         return [(o.output_type, len(o.get("text", "").splitlines())) for o in nb.cells[0].outputs]
 
-    # VerifyGradeCells replaces the output with its verdict (this cell calls `square` itself,
-    # which a replay refuses)
+    # VerifyGradeCells replaces the output with its verdict (this cell never ran in the
+    # grader: it fails as not run)
     assert [kind for kind, _ in scored(Config())] == ["error"]
     off = Config()
     off.VerifyGradeCells.enabled = False

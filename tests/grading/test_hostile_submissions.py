@@ -148,10 +148,12 @@ def corpus(root: Path, work: Path, port: int) -> dict:
         "hides-tracebacks": (fill(root, square="get_ipython().showtraceback = lambda *a, **k: None"
                                   "\n" + WRONG["square"], cube=WRONG["cube"]),
                              0.0, "graded"),
+        # numpy patched in the kernel changes only the data it answers: every answer becomes
+        # 9.0, as `return 9.0` would, which is right for the visible input 3 and nothing else
         "patches-numpy": (fill(root, square="import numpy as np\nnp.allclose = lambda *a, **k: True"
                                "\nnp.asarray = lambda x, dtype=None: np.array(9.0)\n"
                                + WRONG["square"], cube=WRONG["cube"]),
-                          0.0, "graded"),
+                          1.0, "graded"),
         "patches-coursekit": (fill(root, square="import coursekit.checks as ck\n"
                                    "ck.check_close = lambda *a, **k: None\n" + WRONG["square"],
                                    cube=WRONG["cube"]), 0.0, "graded"),
@@ -267,13 +269,13 @@ def test_deleted_test_cells_are_put_back_and_run(graded):
 
 
 def test_test_cells_hold_only_the_verifiers_verdict(graded):
-    """No record of the kernel survives in a test cell: the grader's verdict replaced it."""
-    from coursekit.core import RECORD_MIME
+    """Nothing of the kernel's answers survives in a test cell: the grader's verdict alone."""
+    from coursekit.core import ANSWER_MIME
 
     nb = _autograded(graded, "perfect")
     tests = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
     assert tests and all(c["metadata"]["autograder"]["outcome"] == "passed" for c in tests)
-    assert RECORD_MIME not in json.dumps(tests)
+    assert ANSWER_MIME not in json.dumps(tests)
 
 
 def test_sandbox_hides_solutions_gradebook_other_students_and_home(graded):

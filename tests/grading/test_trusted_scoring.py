@@ -2,9 +2,10 @@
 
 Each attack below is added to wrong-but-running answers of 01-derivatives (and of
 03-forward-mode for the ones that act on the op checks, and of 04-reverse-mode for the ones that
-act on the reverse-mode checks), graded by the real pipeline (sandboxed
-kernel, then `VerifyGradeCells` in the grader's process). The kernel only records what the
-student's code returned, so every attack must score what the wrong answers alone score: 0.
+act on the reverse-mode checks), graded by the real pipeline (sandboxed kernel; the test
+cells run in the grader's process, which asks the kernel only to call the student's code).
+The kernel only answers with what the student's code returned, so every attack must score
+what the wrong answers alone score: 0.
 
 The classes, as a determined student tried them against the in-kernel guard the kit used to
 have: forging or silencing the verdict (switching the checks to judge in the kernel, patching
@@ -35,7 +36,7 @@ from autograder.sandbox.policy import Limits, bwrap_works
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-trusted")]
 
-RECORD_MIME = "application/vnd.coursekit.record+json"
+ANSWER_MIME = "application/vnd.coursekit.answer+json"
 
 ATTACKS = {
     # checks judge in the kernel again, where the rest of the attacks could fool them
@@ -76,7 +77,7 @@ import ctypes, coursekit.checks as _checks
 for _name in ("RTOL", "ATOL"):
     ctypes.c_double.from_address(id(getattr(_checks, _name)) + 16).value = 1e300
 """,
-    # the kernel's own transport: drop every record, or send each one twice
+    # the kernel's own transport: drop every answer, or send each one twice
     "drops-records": """\
 _kernel = get_ipython().kernel
 _send = _kernel.session.send
@@ -85,7 +86,7 @@ def _drop(stream, msg_or_type, content=None, *args, **kwargs):
         return None
     return _send(stream, msg_or_type, content, *args, **kwargs)
 _kernel.session.send = _drop
-""".replace("MIME", RECORD_MIME),
+""".replace("MIME", ANSWER_MIME),
     "doubles-records": """\
 _kernel = get_ipython().kernel
 _send = _kernel.session.send
@@ -94,7 +95,7 @@ def _twice(stream, msg_or_type, content=None, *args, **kwargs):
         _send(stream, msg_or_type, content, *args, **kwargs)
     return _send(stream, msg_or_type, content, *args, **kwargs)
 _kernel.session.send = _twice
-""".replace("MIME", RECORD_MIME),
+""".replace("MIME", ANSWER_MIME),
     # an answer that looks up what the checker holds while it runs
     "reads-frames": """\
 import sys
@@ -297,12 +298,13 @@ def test_the_instructor_still_sees_what_the_code_raised(graded):
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "test_tanh_derivative")
     assert cell.outputs[0].output_type == "error"
     assert "ValueError" in cell.outputs[0].evalue
-    assert RECORD_MIME not in json.dumps(nb.cells)
-    # the attack is real: in the kernel it did capture the hidden tests (so only what the
-    # grader keeps from students stops the leak above)
+    assert ANSWER_MIME not in json.dumps(nb.cells)
+    # the leaker printed every cell the kernel ran, and no hidden test is among them: the
+    # kernel never ran a test cell
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert any(json.dumps(line)[1:-1] in text for line in _hidden_lines("01-derivatives",
-                                                                           "derivatives"))
+    assert "def tanh_derivative" in text  # it did print what it captured
+    assert not any(json.dumps(line)[1:-1] in text for line in _hidden_lines("01-derivatives",
+                                                                               "derivatives"))
 
 
 def test_planted_verdicts_are_replaced_by_the_graders(graded):
