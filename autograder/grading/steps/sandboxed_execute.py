@@ -7,12 +7,13 @@ import asyncio
 import json
 import secrets
 import time
+from queue import Empty
 
 from coursekit.core import ANSWER_MIME
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
 from traitlets import Integer
@@ -167,11 +168,8 @@ class SandboxedExecute(Execute):
                               f"'{grade_id}' in the gradebook; the test scores 0",
                               "this test is not in the assignment's release", ename="GraderError")
         else:
-            try:
-                verdict = verify_cell(source, self._tests.imports,
-                                      lambda request: self._ask(request, cell, index))
-            finally:
-                self.nb.cells[index] = cell  # nbclient puts each request's cell in its place
+            verdict = verify_cell(source, self._tests.imports,
+                                  lambda request: self._ask(request, cell, index))
         state(self.resources).setdefault("verdicts", {})[grade_id] = verdict
 
     def _ask(self, request: dict, test_cell, index: int) -> dict:
@@ -183,11 +181,11 @@ class SandboxedExecute(Execute):
         self._requests += 1
         request_id = f"{self._nonce}-{self._requests}"
         text = json.dumps({**request, "id": request_id}, allow_nan=False)
-        call = new_code_cell(f"__import__('coursekit.answer').answer.answer_request({text!r})",
-                             metadata={})
+        code = f"__import__('coursekit.answer').answer.answer_request({text!r})"
+        timeout = self._cell_timeout(test_cell)
         started = time.monotonic()
         try:
-            self.execute_cell(call, index, store_history=False)
+            answers, timed_out = self._request(code, request_id, timeout)
         except DeadKernelError:
             info.update(failure=KERNEL_DIED, stopped=True)
             test_cell.outputs.append(error_output(
@@ -196,22 +194,70 @@ class SandboxedExecute(Execute):
             raise RequestFailed("DeadKernelError", "the kernel died while answering") from None
         except CellTimeoutError:
             info.update(failure=TIMED_OUT, stopped=True)
+            test_cell.outputs.append(error_output(
+                "CellTimeoutError", "the student's code ran past its time limit for this test "
+                "and ignored the interrupt; nothing after it ran"))
             raise RequestFailed("CellTimeoutError", "the student's code did not finish in "
                                 "time and ignored the interrupt") from None
         finally:
             self._request_seconds += time.monotonic() - started
-        answers = [output.get("data", {}).get(ANSWER_MIME) for output in call.outputs
-                   if output.get("output_type") == "display_data"]
-        mine = [a for a in answers if isinstance(a, dict) and a.get("id") == request_id]
-        if any(output.get("ename") == "CellTimeoutError" for output in call.outputs):
-            return {"error": ["TimeoutError", f"it ran longer than {self._cell_timeout(call)} "
-                              "s on this input and was interrupted"]}
-        if len(mine) != 1:
-            errors = [o for o in call.outputs if o.get("output_type") == "error"]
-            found = f" ({errors[0].get('ename')})" if errors else ""
-            return {"error": ["RecordError", f"the kernel gave {len(mine)} answers to one "
-                              f"request{found}: the notebook changed how its code is called"]}
-        return {key: value for key, value in mine[0].items() if key != "id"}
+        if timed_out:
+            info["failure"] = TIMED_OUT
+            return {"error": ["TimeoutError", f"it ran longer than {timeout} s on this input "
+                              "and was interrupted"]}
+        if len(answers) != 1:
+            return {"error": ["RecordError", f"the kernel gave {len(answers)} answers to one "
+                              "request: the notebook changed how its code is called"]}
+        return {key: value for key, value in answers[0].items() if key != "id"}
+
+    async def _async_request(self, code: str, request_id: str,
+                             timeout: float) -> tuple[list[dict], bool]:
+        """Execute ``code`` (not stored in the kernel's history) and collect the answers
+        tagged ``request_id`` among its display outputs; nothing else it sends is kept.
+        (answers, timed out): past ``timeout`` the kernel is interrupted and gets
+        `interrupt_grace` seconds to go idle, else CellTimeoutError; DeadKernelError when it
+        dies."""
+        msg_id = await ensure_async(self.kc.execute(code, store_history=False,
+                                                    allow_stdin=False, stop_on_error=False))
+        deadline = time.monotonic() + timeout
+        answers: list[dict] = []
+        timed_out = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if timed_out:  # the interrupt's grace is spent too
+                    raise CellTimeoutError.error_from_timeout_and_cell(
+                        "Request timed out and ignored the interrupt", timeout, None)
+                timed_out = True
+                await ensure_async(self.km.interrupt_kernel())
+                deadline = time.monotonic() + self.interrupt_grace
+                continue
+            try:
+                msg = await ensure_async(self.kc.get_iopub_msg(timeout=min(left, 1.0)))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    raise DeadKernelError("Kernel died") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue  # another request's late output, or a thread's: never read
+            kind, content = msg.get("msg_type"), msg.get("content") or {}
+            if kind == "status" and content.get("execution_state") == "idle":
+                break
+            if kind != "display_data" or not isinstance(content.get("data"), dict):
+                continue
+            size = len(str(content))
+            self._answer_budget -= size
+            payload = content["data"].get(ANSWER_MIME)
+            if self._answer_budget >= 0 and isinstance(payload, dict) \
+                    and payload.get("id") == request_id:
+                answers.append(payload)
+        try:  # the reply, so the next request does not read this one's
+            await ensure_async(self.kc.get_shell_msg(timeout=self.interrupt_grace))
+        except Empty:
+            pass
+        return answers, timed_out
+
+    _request = run_sync(_async_request)
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
                                     task_poll_kernel_alive):
