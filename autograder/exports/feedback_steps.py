@@ -33,6 +33,7 @@ class ShowVerdictsOnly(NbGraderPreprocessor):
         verdict = cell.metadata.get(VERDICT_KEY)
         if isinstance(verdict, dict):  # the report's hint is the instructor's, not the student's
             verdict.pop("hint", None)
+            verdict.pop("generic", None)
         if utils.is_grade(cell) and not utils.is_solution(cell) and verdict:
             score, max_score = cell_points(cell)
             passed = verdict.get("outcome") == PASSED

@@ -1,9 +1,10 @@
 """`autograder report`: one HTML page of class statistics with plots, for the instructor.
 
 Score distribution per assignment, mean score per exercise (grade cell), failures per test,
-the hints that fired most for each test (which bug the class makes in which op), named errors
-by kind, late submissions. Read from the gradebook (manual grades counted), the ledger (named
-errors) and the autograded notebooks (each failed test's hint, as the verifier recorded it);
+the hints that fired most for each test (which bug the class makes in which op), answers
+computed by a library or the kit, named errors by kind, late submissions. Read from the
+gradebook (manual grades counted), the ledger (named errors) and the autograded notebooks (each
+failed test's hint, as the verifier recorded it);
 plots are PNGs embedded in the page (matplotlib, Agg).
 """
 
@@ -90,6 +91,24 @@ def _hints_section(work: Path, rows) -> str:
             "<th>hint</th></tr>" + "".join(body) + "</table>")
 
 
+def _generic_section(work: Path, rows) -> str:
+    from autograder.exports.generic_answers import generic_answers
+
+    found = generic_answers(work, rows)
+    head = ("<h2>Answers computed by a library or the kit</h2><p>They pass when their numbers "
+            "are right; whether they earn the points is your call. Found in the answer's "
+            "source, or reported while a check ran it.</p>")
+    if not found:
+        return head + "<p>None.</p>"
+    body = "".join(
+        f"<tr><td>{html.escape(g.student)}</td><td>{html.escape(g.assignment)}/"
+        f"{html.escape(g.notebook)}</td><td>{html.escape(g.cell)}</td>"
+        f"<td>{html.escape(', '.join(g.signals))}</td><td>{html.escape(g.how)}</td></tr>"
+        for g in sorted(found, key=lambda g: (g.assignment, g.student, g.cell)))
+    return (head + "<table border='1' cellpadding='4'><tr><th>student</th><th>notebook</th>"
+            "<th>cell</th><th>uses</th><th>seen</th></tr>" + body + "</table>")
+
+
 def write_report(root: Path, work: Path, target: Path) -> Path:
     import matplotlib
 
@@ -134,6 +153,7 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
         "submissions"))
 
     sections.append(_hints_section(work, rows))
+    sections.append(_generic_section(work, rows))
 
     errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
     sections.append("<h2>Named errors</h2>" + _barh(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import dataclasses
 import io
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ class Verdict:
     output: str = ""  # what the replay printed (the cell's ✓ lines)
     ename: str = ""  # CheckFailure, NotImplementedError, RecordError, ...
     hint: str = ""  # for the instructor's report: the check's what-to-try, if it had one
+    #: for the instructor's report: libraries or helpers the answers said they computed with
+    generic: tuple[str, ...] = ()
 
 
 PUBLIC = {
@@ -115,6 +118,15 @@ def verify_cell(source: str, imports: str, ask: core.Asker) -> Verdict:
                        f"the master test cell cannot run in the grader: {type(error).__name__}: "
                        f"{error}; fix the master")
     shown = io.StringIO()  # what the visible part printed; the hidden part's prints are dropped
+    core.noted_uses()  # forget what an earlier cell's answers said
+    try:
+        verdict = _run_parts(source, namespace, ask, shown)
+    finally:
+        generic = tuple(core.noted_uses())
+    return dataclasses.replace(verdict, generic=generic) if generic else verdict
+
+
+def _run_parts(source: str, namespace: dict, ask: core.Asker, shown: io.StringIO) -> Verdict:
     with core.asking(ask):
         for part, code in split_parts(source):
             outcome = FAILED_HIDDEN if part == "hidden" else FAILED_VISIBLE

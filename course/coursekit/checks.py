@@ -34,6 +34,7 @@ from coursekit.core import (
     ErrorHint,
     Probe,
     as_float_array,
+    derivative_helper,
     describe,
     fmt,
     judgement,
@@ -76,6 +77,7 @@ def step_size(x: np.ndarray) -> np.ndarray:
     return _STEP_SCALE * np.maximum(1.0, np.abs(x))
 
 
+@derivative_helper("the kit's finite differences")
 def finite_difference_partial(
     f: Callable[..., Any], inputs: Sequence[np.ndarray], index: int, upstream: np.ndarray | None
 ) -> np.ndarray:

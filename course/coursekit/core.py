@@ -22,6 +22,7 @@ import base64
 import contextlib
 import functools
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -189,6 +190,39 @@ ErrorHint = Callable[[str, str], str]
 
 _PROBING = [0]  # how many probes are running now (in this process)
 
+#: Packages whose code, run inside a probe, means the answer came from a library rather than
+#: the student's own formula: top-level module -> what the report calls it.
+LIBRARIES = {"autograd": "HIPS autograd", "jax": "JAX", "torch": "PyTorch",
+             "tensorflow": "TensorFlow", "autodiff": "the reference package autodiff",
+             "sympy": "SymPy"}
+#: Code objects of helpers that compute derivatives (the kit's, numpy's): code -> name.
+HELPERS: dict[Any, str] = {np.gradient.__code__: "np.gradient"}
+#: The most names one answer may report.
+MAX_USES = 8
+
+
+def derivative_helper(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a kit function that computes derivatives: an answer whose code calls it inside a
+    probe is listed in the instructor's report as computed with ``name``."""
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        HELPERS[function.__code__] = name
+        return function
+    return mark
+
+
+def _watching(uses: set) -> Callable[..., Any]:
+    """A profile function noting each library or helper (above) called while a probe runs."""
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        name = HELPERS.get(frame.f_code)
+        if name is None:
+            module = frame.f_globals.get("__name__")
+            name = LIBRARIES.get(module.partition(".")[0]) if isinstance(module, str) else None
+        if name is not None and len(uses) < MAX_USES:
+            uses.add(name)
+    return profile
+
 
 @contextlib.contextmanager
 def inside_probe() -> Iterator[None]:
@@ -204,16 +238,16 @@ def judgement(function: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a check or a judgement: it refuses to run inside a probe, so the code under test
     cannot try candidate answers on the kit's own judgement and keep one it accepts."""
 
-    @functools.wraps(function)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
+    # (no closure: the wrapper is a plain function whose one default is the judgement)
+    def guarded(*args: Any, _judgement: Callable[..., Any] = function, **kwargs: Any) -> Any:
         if _PROBING[0]:
             raise CheckFailure(
-                f"{function.__name__} was called from inside the code it checks; a check "
+                f"{_judgement.__name__} was called from inside the code it checks; a check "
                 "judges your code from the outside, your code cannot call it",
                 hint="the code under test called a check")
-        return function(*args, **kwargs)
+        return _judgement(*args, **kwargs)
 
-    return guarded
+    return functools.wraps(function)(guarded)
 
 
 def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
@@ -245,8 +279,9 @@ def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
             raise_explained(type(error).__name__, _message(error), what, where, hint,
                             cause=error)
         answer = encoded_answer(data)
-    if not isinstance(answer, dict) or set(answer) not in ({"value"}, {"error"}):
+    if not isinstance(answer, dict) or set(answer) - {"uses"} not in ({"value"}, {"error"}):
         raise RecordError(f"the answer to '{label}' is neither a value nor an error")
+    _note_uses(answer.get("uses", []))
     if "error" in answer:
         error = answer["error"]
         if not (isinstance(error, (list, tuple)) and len(error) == 2
@@ -266,6 +301,23 @@ def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
     return data
 
 
+_USES: set = set()  # what the answers to this test cell's requests said they used
+
+
+def _note_uses(uses: Any) -> None:
+    if not (isinstance(uses, list) and len(uses) <= MAX_USES):
+        return
+    known = set(LIBRARIES.values()) | set(HELPERS.values())
+    _USES.update(u for u in uses if isinstance(u, str) and u in known)
+
+
+def noted_uses() -> list[str]:
+    """What the answers since the last call said they computed with (then forgets them)."""
+    found = sorted(_USES)
+    _USES.clear()
+    return found
+
+
 class _Closure:
     """A probe written as a closure (``lambda: ...``): it runs in your own Jupyter only."""
 
@@ -276,15 +328,29 @@ class _Closure:
 
 
 def run_probe(run: Callable[[], Any]) -> dict:
-    """Run a probe: its data encoded, or what it raised, as an answer (the kernel's side)."""
+    """Run a probe: its data encoded, or what it raised, as an answer (the kernel's side).
+
+    The answer also says (``uses``) which library or derivative helper the code called, if
+    any: the instructor's report lists such answers (they pass when their numbers are right).
+    """
+    uses: set = set()
+    previous = sys.getprofile()
     try:
         with quietly(), inside_probe():
-            data = run()
+            sys.setprofile(_watching(uses))
+            try:
+                data = run()
+            finally:
+                sys.setprofile(previous)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # noqa: BLE001  (student code may raise anything)
-        return {"error": [type(error).__name__, _message(error)]}
-    return encoded_answer(data)
+        answer = {"error": [type(error).__name__, _message(error)]}
+    else:
+        answer = encoded_answer(data)
+    if uses:
+        answer["uses"] = sorted(uses)
+    return answer
 
 
 def encoded_answer(data: Any) -> dict:

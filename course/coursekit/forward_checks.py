@@ -28,7 +28,7 @@ from .checks import (
     hint_for,
     sample_points,
 )
-from .core import Probe, describe, fmt, judgement, observe, probe
+from .core import Probe, derivative_helper, describe, fmt, judgement, observe, probe
 from .expressions import Symbol, evaluate, helper, trace
 
 
@@ -317,6 +317,7 @@ def jacobian_at(jacobian: Callable[..., Any], forward_value: type, plans: list, 
                           where)
 
 
+@derivative_helper("the kit's finite differences")
 def numerical_jacobian(f: Callable[..., list[Any]], xs: Sequence[float]) -> np.ndarray:
     """The (m, n) Jacobian of f at xs by central differences, one column per input."""
     xs = np.asarray(xs, dtype=np.float64)

@@ -86,7 +86,7 @@ def _with_cell(nb, code: str):
     nb = copy.deepcopy(nb)
     answers = [i for i, c in enumerate(nb.cells)
                if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
-    nb.cells.insert(answers[-1] + 1, new_code_cell(code))
+    nb.cells.insert(answers[0], new_code_cell(code))  # before every answer and test
     return nb
 
 
@@ -156,13 +156,16 @@ def test_a_blank_notebook_that_snoops_learns_no_test_and_scores_nothing(graded):
     printed = json.dumps([c.get("outputs", []) for c in nbformat.read(path, 4).cells])
     assert "raw_cell" not in printed and len(printed) > 10_000  # the snooper did print
     master = nbformat.read(REPO_ROOT / "solutions" / "01-derivatives" / "derivatives.ipynb", 4)
-    secrets = []
+    secrets, elsewhere = [], set()
     for cell in master.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
             for _part, code in split_parts(cell.source):
                 secrets += [line.strip() for line in code.splitlines() if len(line.strip()) > 12]
-    assert secrets
+        else:  # a line the notebook itself holds too (a reference written out in the text)
+            elsewhere |= {line.strip() for line in cell.source.splitlines()}
+    secrets = [line for line in secrets if line not in elsewhere]
+    assert len(secrets) > 10
     for line in secrets:  # no test source, visible or hidden, was ever in the kernel
         assert json.dumps(line)[1:-1] not in printed, line
 

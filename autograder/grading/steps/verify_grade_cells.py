@@ -52,4 +52,6 @@ class VerifyGradeCells(NbGraderPreprocessor):
             cell.metadata[VERDICT_KEY] = {"outcome": verdict.outcome, "public": verdict.public}
             if verdict.hint:  # the instructor's report counts them; feedback never shows it
                 cell.metadata[VERDICT_KEY]["hint"] = verdict.hint
+            if verdict.generic:  # the report lists them; feedback never shows it either
+                cell.metadata[VERDICT_KEY]["generic"] = list(verdict.generic)
         return nb, resources
