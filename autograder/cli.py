@@ -24,9 +24,45 @@ def _release(args: argparse.Namespace) -> int:
               f"{', '.join(unknown)}", file=sys.stderr)
         return 2
     _warn_unlisted(args.root)
-    for folder in release(args.assignments or None, root=args.root):
-        print(f"released {folder.relative_to(folder.parent.parent)}")
+    from autograder.authoring.release import ReleaseError
+
+    check = None
+    if not args.no_check:
+        from autograder.authoring.check import check_assignment
+
+        def check(assignment: str, built: Path) -> list:
+            print(f"checking {assignment} through the grader (--no-check skips this) ...")
+            return check_assignment(assignment, args.root, release_folder=built)
+    notes: list[str] = []
+    try:
+        for folder in release(args.assignments or None, root=args.root, check=check,
+                              notes=notes):
+            print(f"released {folder.relative_to(folder.parent.parent)}")
+    except ReleaseError as error:
+        print(f"autograder release: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for note in notes:
+            print(f"note: {note}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from autograder.authoring.check import check_assignment, report
+    from autograder.course import existing_assignments
+
+    assignments = args.assignments or existing_assignments(args.root)
+    unknown = [a for a in assignments if a not in existing_assignments(args.root)]
+    if unknown:
+        print(f"autograder check: no master notebooks in {args.root / 'solutions'} for "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        return 2
+    failed = False
+    for assignment in assignments:
+        problems = check_assignment(assignment, args.root)
+        print(report(assignment, problems))
+        failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 def _warn_unlisted(root: Path) -> None:
@@ -340,8 +376,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release", help="regenerate course/ from solutions/")
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    release.add_argument("--no-check", action="store_true",
+                         help="release without grading the masters' answers and stubs first")
     _add_course_options(release)
     release.set_defaults(run=_release)
+
+    check = commands.add_parser(
+        "check", help="grade each master's answers and stubs through the real grading path",
+        description="Refuse a master whose own answers miss a point, whose stubs earn one, or "
+                    "whose test cells the grader cannot run, naming the cell and the reason.")
+    check.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    _add_course_options(check)
+    check.set_defaults(run=_check)
 
     manifest = commands.add_parser(
         "manifest", help="regenerate the exercise manifest (exercises.json) from the masters")

@@ -178,8 +178,15 @@ def notebooks(root: Path, assignment: str) -> list[str]:
 
 def answered(root: Path, assignment: str, notebook: str, skip_last: bool = False):
     """The release with the masters' answers filled in (optionally leaving the last stub)."""
+    return answered_release(root, assignment, notebook, _release(root, assignment, notebook),
+                            skip_last)
+
+
+def answered_release(root: Path, assignment: str, notebook: str, release,
+                     skip_last: bool = False):
+    """``release`` (the released notebook ``notebook``) with its master's answers filled in."""
     master = {_nbgrader(c).get("grade_id"): c for c in _master(root, assignment, notebook).cells}
-    nb = copy.deepcopy(_release(root, assignment, notebook))
+    nb = copy.deepcopy(release)
     code_solutions = [c for c in nb.cells if _is_code_exercise(c)]
     for cell in nb.cells:
         meta = _nbgrader(cell)

@@ -140,6 +140,15 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
     phase[0] = "scoring"
     nb, resources = score_notebook(nb, resources, config)
     failure = resources["autograder"].get("failure")
+    broken = {grade_id: verdict.message for grade_id, verdict
+              in resources["autograder"].get("verdicts", {}).items()
+              if verdict.ename == "GraderError"}
+    if broken and not failure:  # the master's fault, never the student's silent 0
+        first = next(iter(broken.values()))
+        result.outcome = Outcome(GRADER_ERROR, _printable(
+            f"the grader could not run the master's test cell(s) {', '.join(sorted(broken))} "
+            f"({first[:200]}); those tests score 0: fix the master, check it with "
+            f"`autograder check {task.assignment}`, then regrade with --force"))
     if failure:
         kind = Kind(failure)
         detail = _failure_detail(kind, sandbox,

@@ -196,7 +196,8 @@ LIBRARIES = {"autograd": "HIPS autograd", "jax": "JAX", "torch": "PyTorch",
              "tensorflow": "TensorFlow", "autodiff": "the reference package autodiff",
              "sympy": "SymPy"}
 #: Code objects of helpers that compute derivatives (the kit's, numpy's): code -> name.
-HELPERS: dict[Any, str] = {np.gradient.__code__: "np.gradient"}
+HELPERS: dict[Any, str] = {
+    getattr(np.gradient, "_implementation", np.gradient).__code__: "np.gradient"}
 #: The most names one answer may report.
 MAX_USES = 8
 

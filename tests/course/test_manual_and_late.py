@@ -42,11 +42,12 @@ max_penalty = 0.5
 """
 
 
-def run(*args: str) -> str:
+def run(*args: str, expect_status: int = 0) -> str:
+    """`autograder ARGS` from the command line; its output (and the status it must end with)."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run([sys.executable, "-m", "autograder", *args], env=env,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == expect_status, done.stdout + done.stderr
     return done.stdout + done.stderr
 
 
