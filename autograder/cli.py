@@ -57,9 +57,17 @@ def _check(args: argparse.Namespace) -> int:
         print(f"autograder check: no master notebooks in {args.root / 'solutions'} for "
               f"{', '.join(unknown)}", file=sys.stderr)
         return 2
+    from autograder.authoring.release import ReleaseError, built_release
+
     failed = False
     for assignment in assignments:
-        problems = check_assignment(assignment, args.root)
+        try:
+            with built_release(args.root, assignment) as built:
+                problems = check_assignment(assignment, args.root, release_folder=built)
+        except ReleaseError as error:
+            print(f"autograder check: {error}", file=sys.stderr)
+            failed = True
+            continue
         print(report(assignment, problems))
         failed = failed or bool(problems)
     return 1 if failed else 0
@@ -383,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check", help="grade each master's answers and stubs through the real grading path",
-        description="Refuse a master whose own answers miss a point, whose stubs earn one, or "
+        description="Build the release of each master as it is now (course/ untouched) and "
+                    "refuse a master whose own answers miss a point, whose stubs earn one, or "
                     "whose test cells the grader cannot run, naming the cell and the reason.")
     check.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     _add_course_options(check)

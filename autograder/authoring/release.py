@@ -14,9 +14,10 @@ submissions"); the release then makes the gradebook follow the master as `grade`
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from autograder.course import REPO_ROOT, existing_assignments, load_config
@@ -57,12 +58,28 @@ def release(assignments: list[str] | None = None, root: Path = REPO_ROOT,
     return made
 
 
-def _build(root: Path, assignment: str, staging: Path, notes: list[str] | None) -> Path:
+@contextlib.contextmanager
+def built_release(root: Path, assignment: str) -> Iterator[Path]:
+    """The release of ``assignment`` as the masters are now, built in a staging folder with a
+    gradebook of its own (course/ and the course's gradebook untouched); removed afterwards."""
+    (root / "work").mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".check-", dir=root / "work"))
+    try:
+        yield _build(root, assignment, staging, None,
+                     db_url=f"sqlite:///{staging / 'gradebook.db'}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(root: Path, assignment: str, staging: Path, notes: list[str] | None,
+           db_url: str | None = None) -> Path:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     config = load_config(root)
     config.CourseDirectory.release_directory = str(staging)
+    if db_url is not None:
+        config.CourseDirectory.db_url = db_url
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     result = api.generate_assignment(assignment, force=True)
     log = str(result.get("log") or result.get("error") or "")

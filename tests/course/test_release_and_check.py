@@ -58,8 +58,7 @@ def test_check_and_release_refuse_a_master_naming_each_bad_cell(tmp_path):
                       "check_values(cube, lambda x: x ** 2, [(2.0,)], 'cube')",
                       metadata=_meta("test_wrong", grade=True, locked=True, points=1)),
         # checks nothing of the student's: a stub passes it
-        new_code_cell("import numpy as np\nfrom coursekit.checks import check_values\n"
-                      "check_values(np.abs, np.abs, [(2.0,)], 'abs')",
+        new_code_cell("print('✓ looks fine')",
                       metadata=_meta("test_nothing", grade=True, locked=True, points=1)),
     ]
     nbformat.write(master, path)
