@@ -47,6 +47,22 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from autograder.authoring.scaffold import ScaffoldError, scaffold
+
+    try:
+        written = scaffold(args.root, args.assignment)
+    except ScaffoldError as error:
+        print(f"autograder new: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(args.root)}")
+    print(f"next: edit the master in JupyterLab, then `autograder check {args.assignment}` "
+          f"(grades its answers and stubs), `autograder release {args.assignment}` and "
+          "`autograder manifest`; see the README, \"Authoring an assignment\"")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from autograder.authoring.check import check_assignment, report
     from autograder.course import existing_assignments
@@ -388,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="release without grading the masters' answers and stubs first")
     _add_course_options(release)
     release.set_defaults(run=_release)
+
+    new = commands.add_parser(
+        "new", help="scaffold an assignment: master, course.toml entry, variants module")
+    new.add_argument("assignment", help="the new assignment's id, e.g. 06-softplus")
+    _add_course_options(new)
+    new.set_defaults(run=_new)
 
     check = commands.add_parser(
         "check", help="grade each master's answers and stubs through the real grading path",

@@ -15,6 +15,8 @@ work folder. The master is refused, naming the cell and the reason, when:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,10 +62,11 @@ def check_assignment(assignment: str, root: Path = REPO_ROOT, workers: int = 2,
                 path.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path)
         work = base / "work"
-        grade_batch(base / "submitted", BatchOptions(
-            root=root, work=work, workers=workers,
-            limits=Limits(cell_timeout=timeout, wall_clock=10 * timeout),
-            require_sandbox=bwrap_works(), progress=False, assignments=[assignment]))
+        with contextlib.redirect_stdout(io.StringIO()):  # its notes are about course/, not this
+            grade_batch(base / "submitted", BatchOptions(
+                root=root, work=work, workers=workers,
+                limits=Limits(cell_timeout=timeout, wall_clock=10 * timeout),
+                require_sandbox=bwrap_works(), progress=False, assignments=[assignment]))
         problems = []
         for notebook in names:
             problems += _judge(work, assignment, notebook)

@@ -103,3 +103,20 @@ def test_releasing_an_added_exercise_after_submissions_keeps_release_and_hand_gr
     with Gradebook(db_url) as gb:
         assert gb.find_grade("test_square_hidden", NOTEBOOK, ASSIGNMENT, "ada"
                              ).manual_score == 1.5
+
+
+def test_new_scaffolds_an_assignment_that_passes_check_and_grades(tmp_path):
+    root = make_course(tmp_path / "course")
+    out = run("new", "06-softplus", "--root", str(root))
+    assert "wrote solutions/06-softplus/softplus.ipynb" in out
+    assert "[assignments.06-softplus]" in (root / "course.toml").read_text()
+    variants = root / "tests" / "notebooks" / "variants" / "v06_softplus.py"
+    namespace: dict = {}
+    exec(variants.read_text(), namespace)
+    spec = namespace["EXERCISES"]["softplus_derivative"]
+    assert len(spec["correct"]) >= 2 and len(spec["bugs"]) >= 4
+    assert "earn every point, the stubs none" in run("check", "06-softplus", "--root",
+                                                     str(root))
+    run("new", "06-softplus", "--root", str(root), expect_status=2)  # never overwritten
+    out = run("release", "06-softplus", "--root", str(root), "--no-check")
+    assert "released course/06-softplus" in out
