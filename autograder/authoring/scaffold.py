@@ -78,7 +78,7 @@ def master(title: str) -> nbformat.NotebookNode:
     return nb
 
 
-VARIANTS = '''"""Variants for {assignment}: correct answers that must pass, typical bugs that must fail.
+VARIANTS = '''"""Variants for {assignment}: answers that must pass, typical bugs that must fail.
 
 `make test` puts each variant in place of the exercise's answer and runs its test cell.
 """
