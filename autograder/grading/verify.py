@@ -147,9 +147,12 @@ def _run_parts(source: str, namespace: dict, ask: core.Asker, shown: io.StringIO
             except core.ReplayMisuse as error:
                 return _failed(outcome, "GraderError", f"the master test cell cannot run in "
                                f"the grader: {error}; fix the master")
-            except Exception as error:  # noqa: BLE001 (a check's own bug: never a pass)
-                return _failed(outcome, "GraderError",
-                               f"the test cell failed in the grader: {type(error).__name__}: "
+            except Exception as error:  # noqa: BLE001 (never a pass)
+                # the check could not judge what came back: data of a shape it did not expect
+                # (the kernel's doing) or a bug of the check (`autograder check` finds those,
+                # as the master's own answer fails)
+                return _failed(outcome, "CheckError",
+                               f"the check could not judge the answer: {type(error).__name__}: "
                                f"{error}")
     return Verdict(True, PASSED, "", PUBLIC[PASSED], shown.getvalue())
 

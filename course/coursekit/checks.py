@@ -37,10 +37,13 @@ from coursekit.core import (
     derivative_helper,
     describe,
     fmt,
+    is_float_array,
     judgement,
+    list_of,
     name_of,
     numbers,
     observe,
+    one_of,
     probe,
 )
 
@@ -369,13 +372,13 @@ def check_op(
         _judge_partials(got, reference, inputs, names, what, where)
 
 
-@probe
+@probe(returns=one_of(is_float_array, list_of(is_float_array)))
 def op_func(op: type, args: list, construct: bool, what: str, where: str) -> Any:
     """``op.func(*args)`` by value, on a node built from ``args`` when ``construct``."""
     return numbers(instance(op, args if construct else None).func(*args), what, where)
 
 
-@probe
+@probe(returns=list_of(is_float_array))
 def op_grads(op: type, args: list, n: int, construct: bool, what: str, where: str) -> Any:
     """``op.grads(*args)`` as ``n`` partials, on a node built from ``args`` when ``construct``."""
     return partials(instance(op, args if construct else None).grads(*args), n, what, where)
@@ -467,7 +470,7 @@ def check_vjp(
                         where, hint)
 
 
-@probe
+@probe(returns=list_of(is_float_array))
 def op_vjp(op: type, upstream: np.ndarray, inputs: list, attributes: dict, what: str,
            where: str) -> Any:
     """``op.vjp(upstream, *inputs)`` on a node with ``attributes`` set (``axis`` of a sum)."""
@@ -479,13 +482,13 @@ def op_vjp(op: type, upstream: np.ndarray, inputs: list, attributes: dict, what:
                     what, where)
 
 
-@probe
+@probe(returns=list_of(is_float_array))
 def call_partials(function: Any, args: list, n: int, what: str, where: str) -> Any:
     """``function(*args)`` as ``n`` partial derivatives."""
     return partials(function(*args), n, what, where)
 
 
-@probe
+@probe(returns=is_float_array)
 def call_value(function: Any, args: list, what: str, where: str) -> Any:
     """``function(*args)`` as a float64 array."""
     return as_float_array(function(*args), what, where)

@@ -94,16 +94,63 @@ def name_of(obj: Any, fallback: str = "your code") -> str:
 # ----------------------------------------------------------------------------- probes
 
 
-def probe(function: Callable[..., Any]) -> Callable[..., Any]:
+Shape = Callable[[Any], bool]
+
+
+def is_float_array(value: Any) -> bool:
+    """A float64 array (a number comes back as one of shape ())."""
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def list_of(item: Shape) -> Shape:
+    """A list whose every item has the shape ``item``."""
+    return lambda value: isinstance(value, list) and all(item(v) for v in value)
+
+
+def one_of(*shapes: Shape) -> Shape:
+    """Any of ``shapes``."""
+    return lambda value: any(shape(value) for shape in shapes)
+
+
+def items(*shapes: Shape) -> Shape:
+    """A list of exactly these items, in order."""
+    return lambda value: (isinstance(value, list) and len(value) == len(shapes)
+                          and all(shape(v) for shape, v in zip(shapes, value)))
+
+
+def is_int_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "i"
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def anything(value: Any) -> bool:
+    return True
+
+
+def probe(function: Callable[..., Any] | None = None, *,
+          returns: Shape = anything) -> Callable[..., Any]:
     """Mark a coursekit function as a probe: the grader may ask a kernel to run it.
 
     A probe takes your objects and plain data as keyword arguments, calls your code, and
-    returns plain data (see :func:`encode`). It judges nothing and knows no expected value.
+    returns plain data (see :func:`encode`) of the shape ``returns`` accepts; an answer of
+    any other shape fails its check before anything is judged. A probe judges nothing and
+    knows no expected value.
     """
-    if not function.__module__.startswith("coursekit."):
-        raise ValueError(f"{function.__qualname__}: probes live in coursekit's modules")
-    function.__coursekit_probe__ = True
-    return function
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        if not function.__module__.startswith("coursekit."):
+            raise ValueError(f"{function.__qualname__}: probes live in coursekit's modules")
+        function.__coursekit_probe__ = True
+        function.__coursekit_returns__ = returns
+        return function
+
+    return mark(function) if function is not None else mark
 
 
 class Probe:
@@ -131,9 +178,19 @@ class Probe:
 
     def request(self) -> dict:
         """The request as plain JSON: the probe's address, your names, the encoded inputs."""
-        return {"probe": self.address,
-                "args": {key: encode_argument(MESSAGE_ONLY.get(key, value))
-                         for key, value in self.arguments.items()}}
+        args = {}
+        for key, value in self.arguments.items():
+            try:
+                args[key] = encode_argument(MESSAGE_ONLY.get(key, value))
+            except (TypeError, ValueError) as error:
+                raise ReplayMisuse(f"the argument {key} of {self.address} cannot be sent to "
+                                   f"the kernel ({error}): pass the student's names and plain "
+                                   "data only") from None
+        return {"probe": self.address, "args": args}
+
+    def accepts(self, data: Any) -> bool:
+        """Whether ``data`` has the shape this probe returns."""
+        return bool(getattr(self.function, "__coursekit_returns__", anything)(data))
 
 
 #: Probe arguments that only word a message, and what a kernel gets for them instead: the
@@ -293,6 +350,9 @@ def observe(label: str, probe: Probe | Callable[[], Any], what: str, where: str,
         data = decode(answer["value"])
     except (ValueError, TypeError, RecursionError) as error:
         raise RecordError(f"the answer to '{label}' is not plain data ({error})") from None
+    if not probe.accepts(data):
+        raise RecordError(f"the answer to '{label}' is not the kind of data the check asked "
+                          f"for ({describe(data)})")
     if probe.finite and not all_finite(data):
         raise CheckFailure(
             f"{what} gave a value that is not a finite number (nan, inf or -inf) at {where}; "
@@ -323,6 +383,10 @@ class _Closure:
     """A probe written as a closure (``lambda: ...``): it runs in your own Jupyter only."""
 
     finite = True
+
+    @staticmethod
+    def accepts(data: Any) -> bool:
+        return True
 
     def __init__(self, function: Callable[[], Any]):
         self.run = function

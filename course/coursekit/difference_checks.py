@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from coursekit.checks import CheckFailure, array_hint, as_float_array, check_close, close
-from coursekit.core import Probe, judgement, observe, probe
+from coursekit.core import (
+    Probe,
+    is_float_array,
+    items,
+    judgement,
+    observe,
+    probe,
+)
 
 #: Functions with known derivatives: name -> (f, f', f'', f''').
 KNOWN: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
@@ -121,7 +128,7 @@ def _check_order(
                         )
 
 
-@probe
+@probe(returns=is_float_array)
 def difference_at(student: Callable, fname: str, x: Any, h: float, what: str,
                   where: str) -> np.ndarray:
     """``student(f, x, h)`` for the kit's function named ``fname`` (see :data:`KNOWN`)."""
@@ -211,7 +218,7 @@ def _gradient_hint(ndim: int):
     return hint
 
 
-@probe
+@probe(returns=items(is_float_array, is_float_array))
 def gradient_at(student: Callable, fname: str, w: np.ndarray, x: np.ndarray, h: float,
                 name: str, where: str):
     """Your gradient and the input as it was after your call (it must not change)."""

@@ -28,7 +28,21 @@ from .checks import (
     hint_for,
     sample_points,
 )
-from .core import Probe, derivative_helper, describe, fmt, judgement, observe, probe
+from .core import (
+    Probe,
+    derivative_helper,
+    describe,
+    fmt,
+    is_float_array,
+    is_int,
+    is_str,
+    items,
+    judgement,
+    list_of,
+    observe,
+    one_of,
+    probe,
+)
 from .expressions import Symbol, evaluate, helper, trace
 
 
@@ -93,7 +107,13 @@ def _variable(forward_value: type, x: Any, where: str) -> Any:
 _THE_RESULT, _A_STRANGER = -2, -1
 
 
-@probe
+#: [value, None, a description] when forward_grads is no dict, else [value, keys, tangents].
+_EXPRESSION_DATA = one_of(
+    items(is_float_array, lambda v: v is None, is_str),
+    items(is_float_array, list_of(is_int), list_of(one_of(is_float_array, is_str))))
+
+
+@probe(returns=_EXPRESSION_DATA)
 def expression_at(forward_value: type, tree: list, args: Sequence[Any], what: str,
                   where: str) -> list[Any]:
     """[value, keys, tangents] of the expression ``tree`` (:mod:`coursekit.expressions`) on
@@ -245,7 +265,7 @@ def propagation_ok(forward_value: type) -> bool:
         return False
 
 
-@probe
+@probe(returns=items(is_int, list_of(is_float_array), list_of(is_float_array)))
 def propagation_at(forward_value: type) -> list[Any]:
     """[number of keys, tangents for x, tangents for y] of atan(x + x) + (-y) at (0.3, -1.1)."""
     atan, _ = _helper_classes(forward_value)
@@ -309,7 +329,7 @@ def plan_function(plans: Sequence[Sequence[Any]],
     return f
 
 
-@probe
+@probe(returns=is_float_array)
 def jacobian_at(jacobian: Callable[..., Any], forward_value: type, plans: list, xs: list,
                 where: str) -> np.ndarray:
     """``jacobian(f, *xs)`` for the random function of ``plans`` on your ForwardValue."""

@@ -32,7 +32,14 @@ from .checks import (
     close,
     step_size,
 )
-from .core import Probe, judgement, observe, probe
+from .core import (
+    Probe,
+    is_float_array,
+    items,
+    judgement,
+    observe,
+    probe,
+)
 
 #: How many times a step that crosses a kink is divided by 10 before the entry is skipped.
 #: Two shrinks reach about 6e-8, where round-off is still ~1e-9 of an O(1) loss.
@@ -180,7 +187,7 @@ def check_network_gradient(
     return result
 
 
-@probe
+@probe(returns=items(is_float_array, is_float_array, lambda v: isinstance(v, bool)))
 def value_and_grad_at(student: Callable[..., Any], x: np.ndarray, args: Sequence[Any],
                       what: str, where: str) -> list[Any]:
     """[value, gradient, whether the input was changed] of ``student(x, *args)``."""

@@ -56,8 +56,15 @@ from coursekit.core import (
     RecordError,
     as_float_array,
     fmt,
+    is_float_array,
+    is_int,
+    is_int_array,
+    is_str,
+    items,
     judgement,
+    list_of,
     observe,
+    one_of,
     probe,
 )
 
@@ -410,7 +417,7 @@ def _check_one_push(backward_pass, base, op, operands, description, on_arrays,
         )
 
 
-@probe
+@probe(returns=list_of(is_float_array))
 def push_at(backward_pass: Callable[[Any], Any], base: type, op: str, operands: list,
             values: dict, before: dict, upstream: Any, where: str) -> list[Any]:
     """[node.grad, then each variable's grad] after ``backward_pass(node)`` on one kit node
@@ -427,7 +434,7 @@ def push_at(backward_pass: Callable[[Any], Any], base: type, op: str, operands: 
         as_float_array(leaves[n].grad, f"{n}.grad after backward_pass", where) for n in names]
 
 
-@probe
+@probe(returns=is_float_array)
 def variable_push(backward_pass: Callable[[Any], Any], base: type) -> np.ndarray:
     """x.grad after ``backward_pass(x)`` on a variable x = base(1.5) with grad 0.75."""
     leaf = base(1.5)
@@ -496,7 +503,7 @@ def _stale(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.round(rng.uniform(2.0, 9.0, n), 2)
 
 
-@probe
+@probe(returns=list_of(items(is_int_array, is_float_array, is_float_array, is_int)))
 def watched_runs(backward: Callable[[Any], Any], base: type, program: list,
                  stale: Sequence[np.ndarray]) -> list[Any]:
     """Build the program (:meth:`Program.data`) from the kit's ops on ``base``; for each entry
@@ -711,7 +718,7 @@ def check_second_call(backward: Callable[[Any], Any], base: type) -> None:
                "left by the first call")
 
 
-@probe
+@probe(returns=list_of(one_of(is_int, lambda v: isinstance(v, float))))
 def chain_at(backward: Callable[[Any], Any], base: type, constants: np.ndarray,
              length: int) -> list[Any]:
     """What `backward` did on a chain of ``length`` kit atan2 nodes: [calls, first departure
@@ -862,7 +869,7 @@ def check_max_gate(op: type, base: type, seed: int = 0) -> None:
         _judge_max(got, a, b, where)
 
 
-@probe
+@probe(returns=one_of(items(is_float_array, is_float_array), items(is_str, is_str, is_int)))
 def max_gate_at(op: type, base: type, a: Any, b: Any, where: str) -> list[Any]:
     """The two partials of ``op(base(a), base(b)).grads(a, b)``, or why there are not two."""
     node = op(base(copy.copy(a)), base(copy.copy(b)))

@@ -7,7 +7,13 @@ from typing import Any
 import numpy as np
 
 from .checks import array_hint, as_float_array, check_close
-from .core import Probe, judgement, observe, probe
+from .core import (
+    Probe,
+    is_float_array,
+    judgement,
+    observe,
+    probe,
+)
 
 
 @judgement
@@ -28,7 +34,7 @@ def check_bias_gradient(tensor: type) -> None:
                 "sum the upstream gradient over the broadcast axis (axis 0 here)")
 
 
-@probe
+@probe(returns=is_float_array)
 def bias_gradient(tensor: type, what: str, where: str) -> Any:
     """``b.grad`` after ``(x + b).backward()``, x ones of shape (5, 3), b = [1, 2, 3]."""
     x, b = tensor(np.ones((5, 3))), tensor(np.array([1.0, 2.0, 3.0]))

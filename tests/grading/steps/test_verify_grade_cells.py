@@ -7,6 +7,8 @@ through JSON both ways); the real kernel and its transport are in test_sandboxed
 
 import json
 
+import numpy as np
+from coursekit import core
 from nbformat.v4 import new_output
 
 from autograder.grading.steps.verify_grade_cells import VERDICT_KEY, VerifyGradeCells
@@ -70,8 +72,13 @@ def test_a_forged_answer_changes_only_the_data():
     """A kernel that answers every request with the right number still gets judged on it;
     one that claims a verdict or sends junk fails with a named reason."""
     def right(index, request, reply):
-        return {"value": request["args"]["args"][0] ** 2}
+        return {"value": core.encode(np.array(request["args"]["args"][0] ** 2))}
     assert decide(lambda x: 0.0, tamper=right)[0].passed  # the data was right: that is all
+
+    def plain_number(index, request, reply):  # right, but not the float array asked for
+        return {"value": request["args"]["args"][0] ** 2}
+    verdict = decide(lambda x: x * x, tamper=plain_number)[0]
+    assert not verdict.passed and verdict.ename == "RecordError"
     for junk in ({"value": 9.0, "verdict": "passed"}, {"passed": True}, {"value": "9"},
                  {"error": ["CheckFailure"]}, {"value": {"~nd": ["<f8", [10**9], "AAAA"]}}):
         verdict, _ = decide(lambda x: x * x, tamper=lambda i, r, a, junk=junk: junk)
