@@ -138,8 +138,8 @@ def _first_mismatch(got: np.ndarray, expected: np.ndarray, ok: np.ndarray):
 #: Ratios got/expected that name a typical bug on their own, even at a single number: half (a
 #: path's contribution overwritten instead of added, or a lost factor 2) and twice.
 _TELLING_FACTORS = {
-    0.5: ("it is exactly half the expected value — a term or a factor 2 is missing; where a "
-          "value is used twice, add the second path's gradient (+=) instead of overwriting it"),
+    0.5: ("it is exactly half the expected value — a factor 2 is missing, or, if a value is "
+          "used twice, one path's gradient overwrote the other's: add them (+=)"),
     2.0: ("it is exactly twice the expected value — a contribution is counted twice, or there "
           "is a factor 2 too many"),
 }
@@ -154,6 +154,9 @@ def hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray]
     """
     if np.all(close(got, -expected)) and np.any(np.abs(expected) > ATOL):
         return "the sign is flipped — check the sign"
+    if np.all(np.abs(expected) <= ATOL) and np.any(np.abs(got) > ATOL):
+        return ("the output does not depend on this input here (its derivative is 0) — at a "
+                "max gate only the larger input gets the gradient, the other gets 0")
     for other in others:
         if other.shape == got.shape and np.all(close(got, other)):
             return (
@@ -163,11 +166,7 @@ def hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray]
     if np.all(np.abs(got) <= ATOL):
         return "you return 0 — does this input really not affect the output?"
     significant = np.abs(expected) > 1e3 * ATOL
-    if np.all(significant):
-        for factor, text in _TELLING_FACTORS.items():
-            if np.all(close(got, factor * expected)):
-                return text
-    for x, name in zip(inputs, names):
+    for x, name in zip(inputs, names):  # a missing input says more than a ratio that fits it
         x = np.broadcast_to(np.asarray(x, dtype=np.float64), got.shape)
         if not np.all(significant) or np.any(np.abs(np.abs(x) - 1) < 0.05):
             continue  # a factor near ±1 (or ln near 0) would show nowhere
@@ -176,6 +175,10 @@ def hint_for(got: np.ndarray, expected: np.ndarray, others: Sequence[np.ndarray]
         if np.all(x > 0) and np.all(close(got * np.log(x), expected)):
             return (f"a factor ln {name} is missing — for a power with {name} as the base, "
                     f"write it as e^(exponent · ln {name}) before differentiating")
+    if np.all(significant):
+        for factor, text in _TELLING_FACTORS.items():
+            if np.all(close(got, factor * expected)):
+                return text
     ratio = got / np.where(expected == 0, np.nan, expected)
     if np.all(np.isfinite(ratio)) and np.allclose(ratio, ratio.flat[0]) and ratio.size > 1:
         return (
@@ -515,7 +518,7 @@ def check_gradient(
     expected = [finite_difference_partial(f, inputs, i, None) for i in range(len(inputs))]
     for i, (got_array, exp) in enumerate(zip(got, expected)):
         others = [e for j, e in enumerate(expected) if j != i]
-        hint = hint_for(np.broadcast_to(got_array, exp.shape), exp, others) if (
+        hint = hint_for(np.broadcast_to(got_array, exp.shape), exp, others, inputs, names) if (
             got_array.shape in ((), exp.shape)
             and not np.all(close(np.broadcast_to(got_array, exp.shape), exp))
         ) else ""

@@ -248,7 +248,12 @@ def check_value_and_grad(
             lambda z: reference(z, *args), [x], 0, np.ones(()))
     else:
         expected_value, expected_grad = expected
-    check_close(value, expected_value, f"the value from `{what}`", where, hint)
+    batch = x.shape[0] if x.ndim == 2 and x.shape[0] > 1 else None
+    value_hint = hint
+    if not value_hint and batch and np.all(close(value, batch * np.asarray(expected_value))):
+        value_hint = (f"it is exactly {batch} times the expected loss: the loss is the mean "
+                      f"over the {batch} examples, not their sum (divide by the number of rows)")
+    check_close(value, expected_value, f"the value from `{what}`", where, value_hint)
     expected_grad = np.asarray(expected_grad, dtype=np.float64)
     if grad.shape != x.shape:
         raise CheckFailure(
@@ -257,4 +262,7 @@ def check_value_and_grad(
         )
     if not hint and not np.all(close(grad, expected_grad)):
         hint = hint_for(grad, expected_grad, [])
+        if batch and np.all(close(grad, batch * expected_grad)):
+            hint = (f"it is exactly {batch} times the expected gradient: the gradient of a mean "
+                    f"over {batch} examples has a factor 1/{batch}")
     check_close(grad, expected_grad, f"the gradient from `{what}`", where, hint)

@@ -40,8 +40,9 @@ nothing.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -503,6 +504,29 @@ def _stale(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.round(rng.uniform(2.0, 9.0, n), 2)
 
 
+@contextlib.contextmanager
+def _either_call(backward: Callable[[Any], Any]) -> Iterator[None]:
+    """While ``backward`` runs, its call ``backward_pass(node)`` (the function, as the notebook
+    defines it) reaches a kit node's own ``node.backward_pass()`` too, so both ways of calling
+    it are watched alike (the kit's nodes are classes of this module)."""
+    names = getattr(backward, "__globals__", None)
+    original = names.get("backward_pass") if isinstance(names, dict) else None
+    if not callable(original):
+        yield
+        return
+
+    def routed(node: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(node).__module__ == __name__:
+            return node.backward_pass()
+        return original(node, *args, **kwargs)
+
+    names["backward_pass"] = routed
+    try:
+        yield
+    finally:
+        names["backward_pass"] = original
+
+
 @probe(returns=list_of(items(is_int_array, is_float_array, is_float_array, is_int)))
 def watched_runs(backward: Callable[[Any], Any], base: type, program: list,
                  stale: Sequence[np.ndarray]) -> list[Any]:
@@ -521,7 +545,8 @@ def watched_runs(backward: Callable[[Any], Any], base: type, program: list,
         holder.append(_Watch(nodes))
         for node, grad in zip(nodes, grads):
             node.grad = float(grad)
-        backward(nodes[-1])
+        with _either_call(backward):
+            backward(nodes[-1])
         runs.append(holder[-1].data())
     return runs
 
@@ -747,7 +772,8 @@ def chain_at(backward: Callable[[Any], Any], base: type, constants: np.ndarray,
     index.update((id(n), i) for i, n in enumerate(nodes))
     for n in nodes:
         n.grad = CHAIN_STALE
-    backward(node)
+    with _either_call(backward):
+        backward(node)
     first = state["first"]
     if first is None:
         return [0, -1, -2, float("nan"), 0, -1, float("nan")]

@@ -95,3 +95,43 @@ def test_05_vjp_without_the_upstream_gradient_is_told_so(exercise, variant, refe
     op = define(bug(v05_mlp_backprop, exercise, variant), exercise)
     with pytest.raises(CheckFailure, match="upstream gradient of all ones"):
         check_vjp(op, reference, shapes, domains)
+
+
+def test_02_a_missing_input_factor_is_named_even_where_the_ratio_is_a_half():
+    """`dx = db * 2` for log(x**2) at x = 2 is exactly half: the missing factor is x."""
+    student = define("def backward_log_square(x):\n    b = x ** 2\n    a = np.log(b)\n"
+                     "    da = 1.0\n    db = da / b\n    dx = db * 2\n    return (dx,)\n",
+                     "backward_log_square")
+    with pytest.raises(CheckFailure, match="a factor x is missing") as failure:
+        check_backward(student, lambda x: np.log(x**2), ["x"], "`backward_log_square`",
+                       point=[2.0])
+    assert "used twice" not in str(failure.value)
+
+
+def test_02_a_max_routed_to_both_inputs_is_told_the_smaller_gets_nothing():
+    student = define(bug(v02_chain_rule, "backward_gates", "max_to_both"), "backward_gates")
+    with pytest.raises(CheckFailure, match="only the larger input gets the gradient") as failure:
+        check_backward(student, lambda x, y, z, w: (x * y + np.maximum(z, w)) * x,
+                       ["x", "y", "z", "w"], "`backward_gates`", point=[3.0, -4.0, 2.0, -1.0])
+    assert "check the order" not in str(failure.value)
+
+
+def test_05_a_sum_instead_of_a_mean_is_told_so():
+    from coursekit.network_checks import check_value_and_grad
+
+    def plain(logits, labels):
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return -np.log(probs[np.arange(len(labels)), labels]).mean()
+
+    def summed(logits, labels):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        n = len(labels)
+        grad = np.exp(log_probs)
+        grad[np.arange(n), labels] -= 1
+        return -log_probs[np.arange(n), labels].sum(), grad
+
+    logits = np.random.default_rng(5).normal(size=(4, 3))
+    with pytest.raises(CheckFailure, match="exactly 4 times the expected loss"):
+        check_value_and_grad(summed, plain, logits, np.array([0, 2, 1, 1]),
+                             what="softmax_cross_entropy", where="logits of shape (4, 3)")

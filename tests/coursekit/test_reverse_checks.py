@@ -187,10 +187,16 @@ def backward(output):
                 parent.grad = parent.grad + node.grad * local
         node.backward_pass()
 """, "the adding is backward_pass's job"),
-    "never_calls_backward_pass": ("""\
+    # the function backward_pass(node) counts as the node's call: pushing only the output
+    # leaves every other node unprocessed
+    "pushes_only_the_output": ("""\
 def backward(output):
     output.grad = 1.0
     backward_pass(output)
+""", "never processed node"),
+    "never_calls_backward_pass": ("""\
+def backward(output):
+    output.grad = 1.0
 """, "never called node.backward_pass"),
     "reversed_chain_without_reset": ("""\
 def backward(output):
