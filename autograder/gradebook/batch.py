@@ -38,6 +38,7 @@ from autograder.gradebook.record import (
     recorded,
     recorded_bases,
 )
+from autograder.gradebook.roster import apply_roster, roster
 from autograder.grading.options import Grader
 from autograder.grading.pipeline import (
     NotebookResult,
@@ -217,6 +218,8 @@ def grade_batch(source: Path, options: BatchOptions) -> list[SubmissionRecord]:
             raise RuntimeError(f"--notebook {', '.join(unknown)}: no such notebook in "
                                f"{', '.join(assignments)}")
     submissions = collect(Path(source), work / "submitted", catalogue_)
+    submissions = apply_roster(submissions, roster(db_url), work,
+                               say=lambda line: print(f"note: {line}", file=sys.stderr))
     wanted = set(options.students or [])
     if wanted:
         submissions = [s for s in submissions if s.student in wanted]

@@ -1,7 +1,8 @@
 """Class management: remove or rename a student everywhere the kit keeps them.
 
 Everywhere is nbgrader's gradebook (the student, their submissions, grades and comments),
-the kit's ledger, and the work folder's copies (`submitted/`, `autograded/`, `feedback/`).
+the kit's ledger, and the work folder's copies (`submitted/`, `autograded/`, `feedback/`);
+the roster (`autograder.gradebook.roster`) remembers the change for the next `grade`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.collect.layouts import STUDENT_ID
 from autograder.gradebook.record import LEDGER, ensure_ledger
+from autograder.gradebook.roster import note_change
 
 FOLDERS = ("submitted", "autograded", "feedback")
 
@@ -34,6 +36,7 @@ def remove_student(db_url: str, work: Path, student: str) -> None:
         gb.remove_student(student)  # nbgrader removes their submissions with them
         ensure_ledger(gb)
         gb.db.execute(text(f"DELETE FROM {LEDGER} WHERE student = :s"), {"s": student})
+        note_change(gb, student, None)  # the next `grade` skips what they left in the exchange
         gb.db.commit()
     for name in FOLDERS:
         shutil.rmtree(Path(work) / name / student, ignore_errors=True)
@@ -61,6 +64,7 @@ def rename_student(db_url: str, work: Path, old: str, new: str) -> None:
         ensure_ledger(gb)
         gb.db.execute(text(f"UPDATE {LEDGER} SET student = :n WHERE student = :o"),
                       {"n": new, "o": old})
+        note_change(gb, old, new)  # the next `grade` grades what `old` hands in as `new`
         gb.db.commit()
     for name in FOLDERS:
         source, target = Path(work) / name / old, Path(work) / name / new

@@ -6,9 +6,10 @@ import csv
 import sqlite3
 
 import pytest
+from nbgrader.api import Gradebook
 
 from tests.course.test_manual_and_late import run, written_course
-from tests.grading.fixture_course import ASSIGNMENT, fill, write_submission
+from tests.grading.fixture_course import ASSIGNMENT, NOTEBOOK, fill, write_submission
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("course-class")]
 
@@ -47,6 +48,23 @@ def test_remove_and_rename_reach_gradebook_ledger_folders_and_exports(tmp_path):
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
     assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
     assert {r[3]: r[5] for r in canvas[2:]} == {"cy": "3", "robert": "4"}
+
+    # the same folder graded again (as an exchange's inbound keeps it): ada stays out, bob's
+    # work is robert's, with his grade by hand kept; nobody comes back under an old id
+    db_url = f"sqlite:///{work / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:
+        gb.find_grade("why_smooth", NOTEBOOK, ASSIGNMENT, "robert").manual_score = 0.5
+        gb.db.commit()
+    out = run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet", "--force")
+    assert "ada/" in out and "was removed from the class" in out
+    assert "bob/" in out and "graded as robert" in out
+    with sqlite3.connect(work / "gradebook.db") as con:
+        assert sorted(r[0] for r in con.execute("SELECT id FROM student")) == ["cy", "robert"]
+        assert sorted(r[0] for r in con.execute(
+            "SELECT student FROM autograder_ledger")) == ["cy", "robert"]
+    with Gradebook(db_url) as gb:
+        assert gb.find_grade("why_smooth", NOTEBOOK, ASSIGNMENT, "robert").manual_score == 0.5
+    assert not (work / "submitted" / "bob").exists() and not (work / "autograded" / "ada").exists()
 
 
 def test_report_is_one_html_page_with_plots(tmp_path):
