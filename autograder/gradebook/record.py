@@ -220,7 +220,10 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             for grade in notebook.grades:
                 score = result.scores.get(grade.name, 0.0)
                 grade.auto_score = score
-                grade.needs_manual_grade = score is None or grade.manual_score is not None
+                if grade.manual_score is None:  # a written answer waits for a TA until graded
+                    grade.needs_manual_grade = score is None
+                # graded by hand already: left as the TA left it, so a regrade (a fixed
+                # master, a new exercise) never asks for the class's answers again
             for comment in notebook.comments:
                 comment.auto_comment = ("No response." if comment.name in result.no_response
                                         else None)

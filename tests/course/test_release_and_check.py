@@ -120,3 +120,32 @@ def test_new_scaffolds_an_assignment_that_passes_check_and_grades(tmp_path):
     run("new", "06-softplus", "--root", str(root), expect_status=2)  # never overwritten
     out = run("release", "06-softplus", "--root", str(root), "--no-check")
     assert "released course/06-softplus" in out
+
+
+def test_a_master_change_does_not_ask_for_graded_written_answers_again(tmp_path):
+    from tests.course.test_manual_and_late import written_course
+
+    root = written_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    for student in ("ada", "bob"):
+        nb = fill(root)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "why_smooth":
+                cell.source = "It is a polynomial, so it has derivatives of every order."
+        write_submission(subs, student, nb)
+    run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
+    db_url = f"sqlite:///{root / 'work' / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:  # a TA grades ada's written answer in formgrader
+        grade = gb.find_grade("why_smooth", NOTEBOOK, ASSIGNMENT, "ada")
+        grade.manual_score, grade.needs_manual_grade = 2.0, False
+        gb.db.commit()
+    path, master = _master(root)
+    master.cells[0].source += "\n\nCorrected after release."  # any change: all regraded
+    nbformat.write(master, path)
+    out = run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
+    assert "stale" in out
+    with Gradebook(db_url) as gb:
+        ada = gb.find_grade("why_smooth", NOTEBOOK, ASSIGNMENT, "ada")
+        bob = gb.find_grade("why_smooth", NOTEBOOK, ASSIGNMENT, "bob")
+        assert (ada.manual_score, ada.needs_manual_grade) == (2.0, False)
+        assert bob.needs_manual_grade  # not graded by hand yet: still waiting for a TA
