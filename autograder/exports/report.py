@@ -76,6 +76,30 @@ def fired_hints(work: Path, rows) -> dict[str, Counter]:
     return hints
 
 
+def test_outcomes(work: Path, rows) -> dict[str, Counter]:
+    """'assignment/notebook: test' -> Counter of its verdicts' outcomes (passed, failed the
+    visible test, failed a hidden test, not implemented), from the autograded notebooks."""
+    import nbformat
+
+    from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
+
+    outcomes: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        folder = Path(work) / "autograded" / row.student / row.assignment
+        for notebook in row.notebooks:
+            try:
+                nb = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
+            except Exception:  # noqa: BLE001 (missing or unreadable: left out)
+                continue
+            for cell in nb.cells:
+                verdict = cell.metadata.get(VERDICT_KEY)
+                if isinstance(verdict, dict) and verdict.get("outcome"):
+                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                    outcomes[f"{row.assignment}/{notebook}: {grade_id}"][
+                        str(verdict["outcome"])] += 1
+    return outcomes
+
+
 def _hints_section(work: Path, rows) -> str:
     hints = fired_hints(work, rows)
     if not hints:
@@ -134,30 +158,40 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
         sections.append(_png(fig))
 
     per_cell = defaultdict(list)
-    failures = Counter()
     for entry in entries.values():
         for cell in entry.cells:
             key = f"{entry.assignment}/{cell.notebook}: {cell.grade_id}"
             if cell.pending:
                 continue
             per_cell[key].append(cell.score / cell.max_score if cell.max_score else 0.0)
-            if not cell.written and cell.score < cell.max_score:
-                failures[key] += 1
+    from autograder.grading.verify import FAILED_HIDDEN, FAILED_VISIBLE, NOT_DONE
+
+    outcomes = test_outcomes(work, rows)
+    failures = Counter({key: c[FAILED_VISIBLE] + c[FAILED_HIDDEN]
+                        for key, c in outcomes.items() if c[FAILED_VISIBLE] + c[FAILED_HIDDEN]})
+    not_done = Counter({key: c[NOT_DONE] for key, c in outcomes.items() if c[NOT_DONE]})
     labels = sorted(per_cell)
     sections.append("<h2>Mean score per exercise</h2>" + _barh(
         labels, [sum(per_cell[k]) / len(per_cell[k]) for k in labels],
         "fraction of the points, averaged over submissions", "fraction"))
     common = failures.most_common(20)
-    sections.append("<h2>Failures per test</h2>" + _barh(
-        [k for k, _ in common], [v for _, v in common], "submissions failing each test",
-        "submissions"))
+    sections.append("<h2>Where the class is stuck: wrong answers per test</h2>" + (_barh(
+        [k for k, _ in common], [v for _, v in common],
+        "submissions whose answer fails each test (not counting unfinished ones)",
+        "submissions") if common else "<p>No test failed with a wrong answer.</p>"))
+    if not_done:
+        sections.append("<h2>Not implemented</h2><p>Submissions that left each exercise "
+                        "unfinished (its stub, or an exercise added after they handed in):</p>"
+                        "<ul>" + "".join(f"<li>{html.escape(k)}: {v}</li>"
+                                         for k, v in not_done.most_common()) + "</ul>")
 
     sections.append(_hints_section(work, rows))
     sections.append(_generic_section(work, rows))
 
     errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
-    sections.append("<h2>Named errors</h2>" + _barh(
-        list(errors), list(errors.values()), "notebooks by named error", "notebooks"))
+    sections.append("<h2>Named errors</h2>" + (_barh(
+        list(errors), list(errors.values()), "notebooks by named error", "notebooks")
+        if errors else "<p>None: every notebook was graded.</p>"))
     late = [e for e in entries.values() if e.seconds_late > 0]
     sections.append(f"<h2>Late submissions ({len(late)})</h2><ul>" + "".join(
         f"<li>{html.escape(e.student)} — {html.escape(e.assignment)}: "

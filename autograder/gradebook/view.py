@@ -74,8 +74,14 @@ class GradebookEntry:
         if not self.seconds_late:
             return ""
         hours = self.seconds_late / 3600
-        when = f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
-        return f"late by {when}" + (f" (-{self.late_penalty:g})" if self.late_penalty else "")
+        if hours < 1:
+            when = f"{max(1, round(self.seconds_late / 60))} min"
+        elif hours < 48:
+            when = f"{hours:.1f} h"
+        else:
+            when = f"{hours / 24:.1f} days"
+        return f"late by {when}" + (f" (-{self.late_penalty:g} points)" if self.late_penalty
+                                    else "")
 
 
 def gradebook_entries(db_url: str) -> dict[tuple[str, str], GradebookEntry]:

@@ -71,19 +71,26 @@ def test_report_is_one_html_page_with_plots(tmp_path):
     root = written_course(tmp_path / "course")
     subs = tmp_path / "subs"
     write_submission(subs, "ada", fill(root))
-    write_submission(subs, "bob", fill(root, square="def square(x):\n    return 2 * x\n"))
+    write_submission(subs, "bob", fill(root, square="def square(x):\n    return 2 * x\n",
+                                       cube=None))
     (subs / "ada" / ASSIGNMENT / "timestamp.txt").write_text("2026-03-02 12:00:00.000000 UTC")
     run("grade", str(subs), "--root", str(root), "--workers", "2", "--quiet")
     run("report", "--root", str(root))
     page = (root / "work" / "report.html").read_text()
     for heading in ("Score distribution per assignment", "Mean score per exercise",
-                    "Failures per test", "Hints that fired, per test", "Named errors",
+                    "Where the class is stuck", "Not implemented", "Hints that fired, per test",
+                    "Answers computed by a library or the kit", "Named errors",
                     "Late submissions (1)"):
         assert heading in page
     # bob's wrong square fails both its tests; check_values names no specific bug
     assert ("<tr><td>01-derivatives/square: test_square</td><td>1</td><td>no specific hint"
             in page), page
-    assert page.count("data:image/png;base64,") == 4  # one histogram (one assignment), 3 bars
+    # bob's unfinished cube is not implemented, not a wrong answer
+    stuck = page.split("Where the class is stuck")[1].split("<h2>")[0]
+    assert "<li>01-derivatives/square: test_cube_hidden: 1</li>" in page
+    assert "None: every notebook was graded." in page  # no empty chart for no errors
+    # one histogram (one assignment), mean score and where the class is stuck
+    assert page.count("data:image/png;base64,") == 3, stuck
     assert "ada — 01-derivatives: late by 24.0 h" in page
 
 

@@ -90,7 +90,7 @@ def test_manual_grades_pending_answers_and_late_work_in_every_export(tmp_path):
 
     table = run("grade", str(subs), "--root", str(root), "--workers", "1", "--quiet")
     ada_line = next(line for line in table.splitlines() if line.startswith("ada"))
-    assert "2 pts pending by hand" in ada_line and "late by 47.0 h (-0.8)" in ada_line
+    assert "2 pts pending by hand" in ada_line and "late by 47.0 h (-0.8 points)" in ada_line
     assert "3.2 / 6" in ada_line  # 4 autograded points less 2 days x 10 %
     # a named error still has an autograded notebook, so formgrader lists and opens it
     assert (root / "work" / "autograded" / "bob" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
@@ -131,3 +131,16 @@ def test_manual_grades_pending_answers_and_late_work_in_every_export(tmp_path):
     assert "Graded by hand: 1.5 / 2 points" in page and "Say why." in page
     assert "Score with grading by hand: 5.5 / 6" in page and "late by 47.0 h" in page
     assert "BEGIN HIDDEN TESTS" not in page
+
+
+def test_the_late_text_says_minutes_for_a_short_delay_and_points_for_the_penalty():
+    from autograder.gradebook.view import GradebookEntry
+
+    def late(seconds, penalty=0.0):
+        return GradebookEntry("ada", "01", 10.0, 14.0, penalty, None, seconds).late_text()
+
+    assert late(0) == ""
+    assert late(120, 1.4) == "late by 2 min (-1.4 points)"
+    assert late(10) == "late by 1 min"
+    assert late(47 * 3600, 0.8) == "late by 47.0 h (-0.8 points)"
+    assert late(72 * 3600) == "late by 3.0 days"
