@@ -9,6 +9,7 @@ fixed-text verdict (`autograder.grading.verify.PUBLIC`) with what the visible pa
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import nbformat
@@ -31,9 +32,16 @@ HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 STAND_IN_KEY = "autograder_stand_in"  # = autograder.gradebook.batch.STAND_IN_KEY
 
 
+def _plain(text: object) -> str:
+    """``text`` for the summary's markdown: HTML escaped and markdown's own signs backslashed,
+    so a student id, a file name or an outcome's detail is shown as written, never rendered."""
+    escaped = html.escape(str(text), quote=False)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~$" else ch for ch in escaped)
+
+
 def _summary_cell(row: SubmissionRecord, notebook: str, entry=None):
     nb_row = row.notebooks[notebook]
-    lines = [f"# Feedback: {row.student} — {row.assignment}/{notebook}",
+    lines = [f"# Feedback: {_plain(row.student)} — {_plain(row.assignment)}/{_plain(notebook)}",
              f"**Score (autograded): {nb_row.score:g} / {nb_row.max_score:g}**"]
     if entry is not None:
         cells = [c for c in entry.cells if c.notebook == notebook]
@@ -49,7 +57,7 @@ def _summary_cell(row: SubmissionRecord, notebook: str, entry=None):
             lines.append(f"\n**Submitted {entry.late_text()}** (assignment total after the "
                          f"penalty: {entry.final:g} / {entry.max_score:g}).")
     if not nb_row.outcome.graded:
-        lines.append(f"\n**What went wrong:** {nb_row.outcome}")
+        lines.append(f"\n**What went wrong:** {_plain(nb_row.outcome)}")
     lines.append("\nEach test cell shows its points and its verdict; hidden tests are shown by "
                  "their result only, and your cells' outputs are left out (you have them in "
                  "your own notebook). Written answers are graded by hand; each shows its "

@@ -27,6 +27,20 @@ class ShowVerdictsOnly(NbGraderPreprocessor):
     notebook not graded by the kit) shows no output at all.
     """
 
+    #: The notebook metadata a feedback page keeps (an allow-list): never the kernel's widget
+    #: state or anything else the student's notebook carried.
+    KEPT_METADATA = ("kernelspec", "language_info")
+    #: The cell metadata a feedback page keeps.
+    KEPT_CELL_METADATA = ("nbgrader", VERDICT_KEY, "autograder_note")
+
+    def preprocess(self, nb, resources):
+        nb.metadata = {k: v for k, v in nb.metadata.items() if k in self.KEPT_METADATA}
+        for cell in nb.cells:
+            cell.metadata = {k: v for k, v in cell.metadata.items()
+                             if k in self.KEPT_CELL_METADATA}
+            cell.pop("attachments", None)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
