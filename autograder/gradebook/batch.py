@@ -52,6 +52,8 @@ from autograder.sandbox.policy import (
     default_hidden,
     protect,
 )
+from autograder.sandbox.preflight import check_kernels
+from autograder.sandbox.runtime import GraderFault
 
 
 @dataclass
@@ -77,7 +79,7 @@ class BatchOptions:
         grader = Grader(config=config)
         return cls(root=root, work=work, workers=grader.workers, limits=grader.limits(),
                    require_sandbox=grader.require_sandbox, warm_kernels=grader.warm_kernels,
-                   pids_cgroup=grader.pids_cgroup,
+                   pids_cgroup=grader.pids_cgroup, use_bwrap=grader.bwrap,
                    config=config, **kw)
 
 
@@ -326,6 +328,8 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
     config = options.config if options.config is not None else load_config(options.root, work)
     quick = [t for t in tasks if t.path is None or t.problem]
     slow = [t for t in tasks if not (t.path is None or t.problem)]
+    if slow:  # a grader that cannot start kernels stops here, before anyone is graded
+        check_kernels(sandbox)
     for task in quick:
         finish(grade_notebook(task, None, sandbox))
     for attempt in range(2):  # a worker that dies breaks the pool: the rest get a fresh one
@@ -343,6 +347,11 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
                     task = futures.pop(future)
                     try:
                         result = future.result()
+                    except GraderFault:  # the machine's fault: stop; what is graded is kept
+                        for other in futures:
+                            other.cancel()
+                        bar.close()
+                        raise
                     except BrokenProcessPool as exc:
                         if attempt == 0:
                             broken.append(task)

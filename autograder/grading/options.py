@@ -61,6 +61,10 @@ class Grader(Configurable):
     require_sandbox = Bool(False, help="Refuse to grade when bwrap cannot isolate student code "
                            "(otherwise: grade with resource limits only, and warn)."
                            ).tag(config=True)
+    bwrap = Bool(True, help="Isolate kernels with bwrap where it works. False runs them "
+                 "the fallback way even there (an unprivileged uid of their own where the "
+                 "grader is root): for trying the fallbacks; --require-sandbox then refuses."
+                 ).tag(config=True)
     warm_kernels = Bool(True, help="Fork kernels from a warm sandboxed zygote where bwrap "
                         "isolates them (about a second less CPU per notebook).").tag(config=True)
     pids_cgroup = Bool(True, help="Bound each kernel's processes and threads (64) "

@@ -21,6 +21,7 @@ from autograder.sandbox.runtime import (
     kill_adopted,
     kill_uid,
     remove_tree,
+    runtime_base,
     seal,
     uid_pids,
 )
@@ -84,7 +85,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.zygote is not None:
             self.runtime_dir = self.zygote.kernel_folder()
         else:
-            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
+            base = runtime_base(self.sandbox.kernel_user())
+            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-", dir=base))
             os.chmod(self.runtime_dir, 0o700)
         self.kernel_uid = self.sandbox.kernel_user()
         self.cgroup = None
@@ -95,6 +97,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                              else self.cgroup) is not None
         self.isolation = self.sandbox.isolation_with(self.cgroup_bound)
         self.quota: QuotaWatch | None = None
+        self.answered = False  # the kernel answered before any cell ran (`seal_runtime`)
         self.adopted: set[int] | None = None  # children before the kernel, where we adopt
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
         if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
@@ -183,6 +186,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def seal_runtime(self) -> None:
         """The kernel answered (its sockets exist): its folder is the grader's again, so
         student code cannot add files to it (or swap it: its parent is not writable)."""
+        self.answered = True  # it started: whatever happens now happens to a notebook
         seal(self.runtime_dir, traversable=not self.sandbox.isolated)
 
     def remove_runtime(self) -> None:

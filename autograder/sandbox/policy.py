@@ -210,6 +210,12 @@ class Sandbox:
             for folder in self.hidden:  # a hidden folder inside a bound one stays hidden
                 if folder.exists() and any(folder.is_relative_to(b) for b in self.readonly_binds):
                     argv += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+            # the runtime folder sits wherever the grader's TMPDIR is (/var/tmp/job-1, a 0700
+            # folder of the grader's): bwrap would make its missing parents 0700, unreachable
+            # for the kernel uid; make them 0755 and empty first (none is the host's folder)
+            for parent in reversed(runtime_dir.parents):
+                if parent != Path("/"):
+                    argv += ["--perms", "0755", "--dir", str(parent)]
             argv += ["--bind", str(runtime_dir), str(runtime_dir), *ISOLATION,
                      "--cap-drop", "ALL"]
             for cap in caps:

@@ -218,3 +218,11 @@ def zygote_for(sandbox: Sandbox) -> ZygoteClient | None:
     multiprocessing.util.Finalize(zygote, zygote.close, exitpriority=10)  # worker exit
     return zygote
 
+
+
+def discard_zygote() -> None:
+    """Close this process's zygote (if any): the next kernel starts in a fresh sandbox."""
+    zygote = _ZYGOTE["zygote"]
+    _ZYGOTE["zygote"] = None
+    if zygote is not None:
+        zygote.close()
