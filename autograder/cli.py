@@ -179,20 +179,26 @@ def _ci(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from autograder.ci.authenticate import KeyProblem, results_key
     from autograder.ci.merge import MergeError, merge_results
     from autograder.exports.all_formats import export_all
 
     try:
-        report = merge_results(args.results, args.root, args.work)
-    except MergeError as exc:
+        report = merge_results(args.results, args.root, args.work, results_key())
+    except (MergeError, KeyProblem) as exc:
         print(f"autograder merge: {exc}", file=sys.stderr)
         return 2
-    target = args.output or args.work / "export"
-    export_all(args.root, args.work, target)
+    for _, reason in report.refused:
+        print(f"autograder merge: refused {reason}", file=sys.stderr)
+    if report.merged or report.unchanged:
+        target = args.output or args.work / "export"
+        export_all(args.root, args.work, target)
+        where = f"; gradebook {args.work / 'gradebook.db'}, grades {target / 'grades.csv'}"
+    else:
+        where = ""
     print(f"{report.files} result file(s): {len(report.merged)} submission(s) merged, "
-          f"{len(report.unchanged)} unchanged; gradebook {args.work / 'gradebook.db'}, "
-          f"grades {target / 'grades.csv'}")
-    return 0
+          f"{len(report.unchanged)} unchanged, {len(report.refused)} file(s) refused{where}")
+    return 2 if report.refused else 0
 
 
 def _gradescope(args: argparse.Namespace) -> int:
@@ -240,7 +246,10 @@ def _add_ci_commands(commands) -> None:
         "merge", help="fold per-submission CI results into the gradebook and grades.csv",
         description="Record each results.json written by `autograder ci` (or every results.json "
                     "under a folder of CI artifacts) in WORK's gradebook, then write "
-                    "grades.csv. Idempotent: merging the same results again changes nothing.")
+                    "grades.csv. Idempotent: merging the same results again changes nothing. "
+                    "Only results signed with $AUTOGRADER_RESULTS_KEY (the CI secret the jobs "
+                    "graded with) and scored within the masters' points are merged; any other "
+                    "file is refused with the reason (exit status 2).")
     merge.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
     merge.add_argument("--output", type=Path, default=None,
                        help="folder for grades.csv and the exports (default: WORK/export)")
