@@ -13,6 +13,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
+from autograder.sandbox.ipc_objects import remove_ipc, snapshot
 from autograder.sandbox.pids_cgroup import PidsCgroup
 from autograder.sandbox.runtime import (
     adopt_orphans,
@@ -98,6 +99,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.isolation = self.sandbox.isolation_with(self.cgroup_bound)
         self.quota: QuotaWatch | None = None
         self.answered = False  # the kernel answered before any cell ran (`seal_runtime`)
+        self.ipc_before: frozenset | set | None = None  # the uid's IPC objects before (no bwrap)
+        self.ipc_left: list[str] = []  # IPC objects of the kernel that could not be removed
         self.adopted: set[int] | None = None  # children before the kernel, where we adopt
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
         if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
@@ -152,6 +155,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdin"] = subprocess.DEVNULL
         if not self.sandbox.isolated:
             kw["cwd"] = str(self.scratch)  # as inside bwrap: its scratch, not the grader's cwd
+            # the host's IPC namespace: what the kernel's uid owns now is not the kernel's
+            self.ipc_before = (frozenset() if self.kernel_uid is not None
+                               else snapshot(os.getuid()))
             if self.cgroup is None and self.kernel_uid is None and adopt_orphans():
                 self.adopted = children()  # nothing else tells the kernel's processes apart
             launched = await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -198,6 +204,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.kill_everything()
             if self.kernel_uid is not None:  # nothing of its uid runs now: no race
                 remove_owned(self.kernel_uid)
+            if self.ipc_before is not None:  # nor IPC namespace: what it made there
+                uid = self.kernel_uid if self.kernel_uid is not None else os.getuid()
+                self.ipc_left = remove_ipc(uid, self.ipc_before)
         if self.cgroup is not None:
             self.cgroup.remove()
         remove_tree(self.runtime_dir)

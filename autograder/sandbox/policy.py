@@ -21,8 +21,10 @@ uid runs already plus the allowance. Only a root grader that cannot switch uids 
 cgroup runs kernels with no process limit, and the isolation label says so.
 
 Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written),
-no core files, plus a wall clock enforced by the executor. Without bwrap, what the kernel writes
-in all is bounded by `Limits.scratch_mb` too (`autograder.sandbox.scratch_quota`).
+no core files, no POSIX message queue (RLIMIT_MSGQUEUE 0), plus a wall clock enforced by the
+executor. Every kernel has an IPC namespace of its own with bwrap; without it, what its uid made
+in the host's is removed after it (`autograder.sandbox.ipc_objects`). Without bwrap, what the
+kernel writes in all is bounded by `Limits.scratch_mb` too (`autograder.sandbox.scratch_quota`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ SETPRIV = shutil.which("setpriv") or (
 ENV = "/usr/bin/env" if Path("/usr/bin/env").exists() else "env"
 
 PRLIMIT_FLAGS = {"memory": "as", "cpu": "cpu", "file_size": "fsize", "core": "core",
-                 "processes": "nproc"}
+                 "processes": "nproc", "message_queues": "msgqueue"}
 
 SANDBOX_SCRATCH = Path("/tmp/scratch")  # inside the sandbox only
 
@@ -66,9 +68,11 @@ KERNEL_UID_BASE = 1_700_000_000
 ISOLATION = ("--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts",
              "--new-session", "--die-with-parent")
 # What the zygote keeps (it runs as root inside its sandbox): switching each forked kernel to
-# the kernel uid, giving it its scratch folder, killing what a notebook left and wiping it.
+# the kernel uid, giving it its scratch folder, killing what a notebook left and wiping it, and
+# giving each forked kernel an IPC namespace of its own (unshare(CLONE_NEWIPC) needs
+# CAP_SYS_ADMIN); the kernel loses every capability when it switches to its uid.
 ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE",
-               "CAP_FOWNER")
+               "CAP_FOWNER", "CAP_SYS_ADMIN")
 # The few files of /etc a kernel needs: the dynamic loader's cache, the local time zone, the
 # MIME table and fontconfig's configuration (matplotlib complains on stderr without it).
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
@@ -241,8 +245,10 @@ class Sandbox:
         sets them on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (a kernel started
         anew). RLIMIT_NPROC as `process_limit` says: none where a pids cgroup binds."""
         mb = 1024 * 1024
+        # no POSIX message queue: on the host's IPC namespace (no bwrap) one would outlive the
+        # kernel, and no mqueue file system may be mounted to find and remove it
         limits = {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
-                  "file_size": self.limits.file_size_mb * mb, "core": 0}
+                  "file_size": self.limits.file_size_mb * mb, "core": 0, "message_queues": 0}
         if cgroup:
             pass
         elif self.kernel_user() is not None:  # a uid of the kernel's own: RLIMIT_NPROC counts
