@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import time
 from pathlib import Path
-from queue import Empty
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
+from traitlets import default
 
 from autograder.sandbox.ipc_objects import remove_ipc, snapshot
+from autograder.sandbox.kernel_client import BoundedKernelClient, BoundedSession
 from autograder.sandbox.pids_cgroup import PidsCgroup
 from autograder.sandbox.runtime import (
     adopt_orphans,
@@ -30,36 +29,6 @@ from autograder.sandbox.scratch_quota import QuotaWatch, remove_owned
 from autograder.sandbox.warm_kernels import zygote_for
 
 BWRAP_TASKS = 2  # what a kernel's own bwrap adds to its cgroup (its monitor and its init)
-
-
-class PromptKernelClient(AsyncKernelClient):
-    """jupyter_client's client, but ready sooner: its `wait_for_ready` gives IOPub 0.2 s to
-    deliver the kernel's first status message, and a subscription made a moment too late
-    misses it, so every kernel start waited 0.2 s idle. This one asks again every 20 ms."""
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60)
-        while time.monotonic() < deadline:
-            self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=0.5)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:
-                    await self.iopub_channel.get_msg(timeout=0.02)
-                except Empty:
-                    continue  # IOPub not subscribed yet: ask again
-                self._handle_kernel_info_reply(reply)
-                while True:  # drop the status messages of the extra requests
-                    try:
-                        await self.iopub_channel.get_msg(timeout=0.001)
-                    except Empty:
-                        break
-                return
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -79,9 +48,16 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     sandbox = AnyTrait(None)
 
+    @default("session")
+    def _bounded_session(self) -> BoundedSession:
+        """Messages checked for size before they are decoded (`autograder.sandbox.kernel_client`);
+        display updates and comm messages get the notebook's output budget."""
+        budget = self.sandbox.limits.output_bytes if self.sandbox is not None else 200_000
+        return BoundedSession(parent=self, side_budget=budget)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.client_factory = PromptKernelClient
+        self.client_factory = BoundedKernelClient
         self.zygote = zygote_for(self.sandbox)
         if self.zygote is not None:
             self.runtime_dir = self.zygote.kernel_folder()
