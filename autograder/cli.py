@@ -239,7 +239,9 @@ def _add_ci_commands(commands) -> None:
     ci.add_argument("--gradebook", type=Path, default=None,
                     help="start from this gradebook with the masters already loaded (the "
                          "Gradescope bundle ships one; saves loading them on every run)")
-    _add_grading_options(ci, require="fail (exit 2) when bwrap cannot isolate student code")
+    _add_grading_options(ci, require="on by default here: fail (exit 2) when neither bwrap nor "
+                         "the fallback can keep kernels apart (--Grader.require_sandbox=False "
+                         "grades anyway)")
     ci.set_defaults(run=_ci, work=None)  # main() fills `work` in; ci uses --work (ci_work)
 
     merge = commands.add_parser(
@@ -367,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "per-student repository clones, or nbgrader's exchange (its inbound/, course "
                     "or root folder; latest submission wins). Reruns skip what is already graded.")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
-    _add_grading_options(grade, require="refuse to grade when bwrap cannot isolate student code")
+    _add_grading_options(grade, require="refuse to grade when neither bwrap nor the fallback "
+                         "(root: a uid of the kernel's own) can keep kernels from the masters, "
+                         "the gradebook and each other")
     grade.add_argument("--assignment", action="append",
                        help="grade only this assignment (repeatable)")
     grade.add_argument("--force", action="store_true",

@@ -167,7 +167,8 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
             if not (work / "gradebook.db").exists():
                 shutil.copyfile(options.gradebook, work / "gradebook.db")
         config = load_config(root, work)
-        config.merge(options.overrides)
+        config.Grader.require_sandbox = True  # refuse a fallback that cannot keep its promises
+        config.merge(options.overrides)  # (--Grader.require_sandbox=False grades anyway)
         grade_batch(staging, BatchOptions.from_config(config, root, work,
                                                       assignments=assignments, progress=False))
         db_url = config.CourseDirectory.db_url

@@ -278,7 +278,7 @@ def submission_time(layout: str, entry: Path, assignment_tree: Path) -> tuple[st
         if layout == "nbgrader":
             stamp = assignment_tree / "timestamp.txt"
             text = stamp.read_text().strip() if stamp.is_file() else ""
-            return (text, STAMP_TIME) if text else (None, "none: no timestamp.txt")
+            return (text, STAMP_TIME) if text else (None, "")
         if layout == "zip":
             return (format_timestamp(datetime.fromtimestamp(entry.lstat().st_mtime,
                                                             timezone.utc)), ZIP_TIME)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -53,10 +54,12 @@ from autograder.sandbox.policy import (
     Sandbox,
     SandboxUnavailable,
     default_hidden,
+    private_parts,
     protect,
 )
 from autograder.sandbox.preflight import check_kernels
 from autograder.sandbox.runtime import GraderFault
+from autograder.sandbox.scratch_quota import writable_folders
 
 
 @dataclass
@@ -89,19 +92,32 @@ class BatchOptions:
 
 
 def make_sandbox(options: BatchOptions) -> Sandbox:
+    """The sandbox kernels run in, set up before any kernel starts. Without bwrap, where kernels
+    get a uid of their own: the work folder is made private (before the gradebook is created in
+    it), and so is everything in the course folders a kernel does not need; the folders that uid
+    may write to are found for the quota and the cleanup. Where a promise cannot be kept, it is
+    said, and `require_sandbox` refuses."""
     sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
                       use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels,
                       pids_cgroup=options.pids_cgroup)
-    if not sandbox.isolated:
-        if options.require_sandbox:
-            raise SandboxUnavailable(
-                "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
-                "student code cannot be isolated; install bubblewrap (make system-deps) or run "
-                "without --require-sandbox to grade with resource limits only.")
-        if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
-            protect([Path(options.root) / "solutions", Path(options.work)])
-        print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
-              f"network sandbox ({sandbox.isolation}).", file=sys.stderr)
+    if sandbox.isolated:
+        return sandbox
+    unkept = sandbox.unkept_promises()
+    if unkept and options.require_sandbox:
+        raise SandboxUnavailable(
+            "--require-sandbox: bwrap cannot isolate student code here, and the fallback cannot "
+            f"keep its promises: {'; '.join(unkept)}. Install bubblewrap (make system-deps), or "
+            "run the grader as root so kernels get a uid of their own, or grade without "
+            "--require-sandbox (--Grader.require_sandbox=False for `autograder ci`).")
+    if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
+        work = Path(options.work)
+        work.mkdir(parents=True, exist_ok=True, mode=0o700)
+        courses = list(dict.fromkeys([Path(options.root).resolve(), REPO_ROOT]))
+        protect([work, *private_parts(courses, sandbox.readonly_binds)])
+        sandbox = dataclasses.replace(sandbox, writable=writable_folders())
+    print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
+          f"network sandbox ({sandbox.isolation})"
+          + (f"; NOT KEPT: {'; '.join(unkept)}" if unkept else "") + ".", file=sys.stderr)
     return sandbox
 
 

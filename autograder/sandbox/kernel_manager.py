@@ -25,7 +25,7 @@ from autograder.sandbox.runtime import (
     seal,
     uid_pids,
 )
-from autograder.sandbox.scratch_quota import QuotaWatch, remove_owned
+from autograder.sandbox.scratch_quota import WORLD_WRITABLE, QuotaWatch, remove_owned
 from autograder.sandbox.warm_kernels import zygote_for
 
 BWRAP_TASKS = 2  # what a kernel's own bwrap adds to its cgroup (its monitor and its init)
@@ -139,7 +139,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             launched = await super()._async_launch_kernel(kernel_cmd, **kw)
             self.quota = QuotaWatch(self.scratch, self.kernel_uid,
                                     self.sandbox.limits.scratch_mb * 1024 * 1024,
-                                    self.kernel_pids, self._stop_for_quota)
+                                    self.kernel_pids, self._stop_for_quota,
+                                    self.sandbox.writable or WORLD_WRITABLE)
             return launched
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
@@ -179,7 +180,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         elif not self.sandbox.isolated:  # no PID namespace: whatever the notebook started
             self.kill_everything()
             if self.kernel_uid is not None:  # nothing of its uid runs now: no race
-                remove_owned(self.kernel_uid)
+                remove_owned(self.kernel_uid, self.sandbox.writable or WORLD_WRITABLE)
             if self.ipc_before is not None:  # nor IPC namespace: what it made there
                 uid = self.kernel_uid if self.kernel_uid is not None else os.getuid()
                 self.ipc_left = remove_ipc(uid, self.ipc_before)

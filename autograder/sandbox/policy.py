@@ -123,6 +123,8 @@ class Sandbox:
     readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
     drop_user: bool = True  # run kernels as `kernel_uid()` where the grader is root
     pids_cgroup: bool = True  # bound a kernel's processes by a pids cgroup where one can be made
+    # without bwrap: the folders the kernel uid may write to (`scratch_quota.writable_folders`)
+    writable: tuple[Path, ...] = ()
 
     def cgroup_possible(self) -> bool:
         """Whether kernels get a pids cgroup here (the grader may make one)."""
@@ -140,6 +142,25 @@ class Sandbox:
         if uid is None or (not self.isolated and not unprivileged_python_works(self.python)):
             return None
         return uid
+
+    def unkept_promises(self) -> list[str]:
+        """What this sandbox cannot promise a submission's classmates (empty with bwrap, and
+        without it where kernels get an unprivileged uid of their own: the masters, .git and
+        the work folder are then made private, the quota and cleanup cover every folder that
+        uid may write to, its IPC objects are removed)."""
+        if self.isolated or self.kernel_user() is not None:
+            return []
+        if not self.drop_user:
+            why = "switching uids is turned off"
+        elif os.geteuid() != 0:
+            why = "the grader is not root, so it cannot switch kernels to a uid of their own"
+        elif not SETPRIV:
+            why = "setpriv is missing"
+        else:
+            why = f"{self.python} cannot run as an unprivileged uid (a private home folder?)"
+        return [f"kernels would run as the grader's own uid ({why}): they could read the "
+                "masters, .git, the gradebook and other submissions, and what they leave "
+                "behind could not be told from the grader's own files"]
 
     @property
     def isolation(self) -> str:
@@ -369,14 +390,19 @@ def default_hidden(root: Path, work: Path) -> list[Path]:
     return hidden
 
 
-def protect(folders: list[Path]) -> None:
-    """Without bwrap: make what the grader keeps (masters, work folder: gradebook, submissions,
-    autograded copies, feedback) unreadable for other uids, the kernel's included. Only the
-    folders themselves change (mode 0700, never following a link); their contents stay as
-    they are, unreachable below them."""
-    for folder in folders:
+def protect(paths: list[Path]) -> None:
+    """Without bwrap: make what the grader keeps unreadable for other uids, the kernel's
+    included (mode & 0700, never following a link; only the grader's own files). Below a
+    protected folder nothing changes: it is unreachable."""
+    for path in paths:
         try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue
         try:
@@ -385,6 +411,22 @@ def protect(folders: list[Path]) -> None:
                 os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
         finally:
             os.close(fd)
+
+
+def private_parts(courses: list[Path], needed: list[Path]) -> list[Path]:
+    """Everything at the top of each course folder (masters, .git, work folders, exports, the
+    kit's own code and tests, ...) but what holds a folder the kernel needs (`needed`: the
+    virtualenv, coursekit): found by listing the folder, not from a list of names."""
+    found = []
+    for course in courses:
+        try:
+            entries = sorted(Path(course).iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if not any(folder == entry or folder.is_relative_to(entry) for folder in needed):
+                found.append(entry)
+    return found
 
 
 def runtime_binds() -> list[Path]:
