@@ -94,9 +94,9 @@ class BatchOptions:
 def make_sandbox(options: BatchOptions) -> Sandbox:
     """The sandbox kernels run in, set up before any kernel starts. Without bwrap, where kernels
     get a uid of their own: the work folder is made private (before the gradebook is created in
-    it), and so is everything in the course folders a kernel does not need; the folders that uid
-    may write to are found for the quota and the cleanup. Where a promise cannot be kept, it is
-    said, and `require_sandbox` refuses."""
+    it), and so are the masters, exports and git folder of the course (`private_parts`); the
+    folders that uid may write to are found for the quota and the cleanup. Where a promise
+    cannot be kept, it is said, and `require_sandbox` refuses."""
     sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
                       use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels,
                       pids_cgroup=options.pids_cgroup)
@@ -113,7 +113,9 @@ def make_sandbox(options: BatchOptions) -> Sandbox:
         work = Path(options.work)
         work.mkdir(parents=True, exist_ok=True, mode=0o700)
         courses = list(dict.fromkeys([Path(options.root).resolve(), REPO_ROOT]))
-        protect([work, *private_parts(courses, sandbox.readonly_binds)])
+        private, notes = private_parts(courses, work)
+        protect(private)
+        unkept += notes
         sandbox = dataclasses.replace(sandbox, writable=writable_folders())
     print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
           f"network sandbox ({sandbox.isolation})"

@@ -413,20 +413,22 @@ def protect(paths: list[Path]) -> None:
             os.close(fd)
 
 
-def private_parts(courses: list[Path], needed: list[Path]) -> list[Path]:
-    """Everything at the top of each course folder (masters, .git, work folders, exports, the
-    kit's own code and tests, ...) but what holds a folder the kernel needs (`needed`: the
-    virtualenv, coursekit): found by listing the folder, not from a list of names."""
-    found = []
+def private_parts(courses: list[Path], work: Path) -> tuple[list[Path], list[str]]:
+    """What the kernel uid must not read, without bwrap: the work folder (gradebook, every
+    submission, autograded copies), each course's masters (`solutions/`), its exports
+    (`output/`, `work/`) and its git folder (every master's history), plus notes on what cannot
+    be made private here (a worktree's git objects live in another checkout)."""
+    found = [work]
+    notes = []
     for course in courses:
-        try:
-            entries = sorted(Path(course).iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if not any(folder == entry or folder.is_relative_to(entry) for folder in needed):
-                found.append(entry)
-    return found
+        found += [course / "solutions", course / "work", course / "output"]
+        git = course / ".git"
+        if git.is_dir() and not git.is_symlink():
+            found.append(git)
+        elif git.exists():  # a worktree or submodule: `gitdir: <elsewhere>`
+            notes.append(f"{course}'s git objects live outside it ({git} points there): "
+                         "kernels may read old masters through them; grade from a clone")
+    return found, notes
 
 
 def runtime_binds() -> list[Path]:

