@@ -239,20 +239,26 @@ def _ci(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from autograder.ci.authenticate import KeyProblem, results_key
     from autograder.ci.merge import MergeError, merge_results
     from autograder.exports.all_formats import export_all
 
     try:
-        report = merge_results(args.results, args.root, args.work)
-    except MergeError as exc:
+        report = merge_results(args.results, args.root, args.work, results_key())
+    except (MergeError, KeyProblem) as exc:
         print(f"autograder merge: {exc}", file=sys.stderr)
         return 2
-    target = args.output or args.work / "export"
-    export_all(args.root, args.work, target)
+    for _, reason in report.refused:
+        print(f"autograder merge: refused {reason}", file=sys.stderr)
+    if report.merged or report.unchanged:
+        target = args.output or args.work / "export"
+        export_all(args.root, args.work, target)
+        where = f"; gradebook {args.work / 'gradebook.db'}, grades {target / 'grades.csv'}"
+    else:
+        where = ""
     print(f"{report.files} result file(s): {len(report.merged)} submission(s) merged, "
-          f"{len(report.unchanged)} unchanged; gradebook {args.work / 'gradebook.db'}, "
-          f"grades {target / 'grades.csv'}")
-    return 0
+          f"{len(report.unchanged)} unchanged, {len(report.refused)} file(s) refused{where}")
+    return 2 if report.refused else 0
 
 
 def _gradescope(args: argparse.Namespace) -> int:
@@ -293,14 +299,19 @@ def _add_ci_commands(commands) -> None:
     ci.add_argument("--gradebook", type=Path, default=None,
                     help="start from this gradebook with the masters already loaded (the "
                          "Gradescope bundle ships one; saves loading them on every run)")
-    _add_grading_options(ci, require="fail (exit 2) when bwrap cannot isolate student code")
+    _add_grading_options(ci, require="on by default here: fail (exit 2) when neither bwrap nor "
+                         "the fallback can keep kernels apart (--Grader.require_sandbox=False "
+                         "grades anyway)")
     ci.set_defaults(run=_ci, work=None)  # main() fills `work` in; ci uses --work (ci_work)
 
     merge = commands.add_parser(
         "merge", help="fold per-submission CI results into the gradebook and grades.csv",
         description="Record each results.json written by `autograder ci` (or every results.json "
                     "under a folder of CI artifacts) in WORK's gradebook, then write "
-                    "grades.csv. Idempotent: merging the same results again changes nothing.")
+                    "grades.csv. Idempotent: merging the same results again changes nothing. "
+                    "Only results signed with $AUTOGRADER_RESULTS_KEY (the CI secret the jobs "
+                    "graded with) and scored within the masters' points are merged; any other "
+                    "file is refused with the reason (exit status 2).")
     merge.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
     merge.add_argument("--output", type=Path, default=None,
                        help="folder for grades.csv and the exports (default: WORK/export)")
@@ -435,7 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "per-student repository clones, or nbgrader's exchange (its inbound/, course "
                     "or root folder; latest submission wins). Reruns skip what is already graded.")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
-    _add_grading_options(grade, require="refuse to grade when bwrap cannot isolate student code")
+    _add_grading_options(grade, require="refuse to grade when neither bwrap nor the fallback "
+                         "(root: a uid of the kernel's own) can keep kernels from the masters, "
+                         "the gradebook and each other")
     grade.add_argument("--assignment", action="append",
                        help="grade only this assignment (repeatable)")
     grade.add_argument("--force", action="store_true",

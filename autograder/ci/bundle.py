@@ -24,6 +24,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.ci.authenticate import results_key
 from autograder.course import REPO_ROOT, existing_assignments
 from autograder.gradebook.masters import prepare_gradebook
 
@@ -59,6 +60,10 @@ export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
 export MPLBACKEND=Agg
 mkdir -p "$ROOT/results"
 cd "$ROOT"
+# The key that signs results.json for `autograder merge`, if the bundle was built with one.
+if [ -f "$ROOT/source/results.key" ]; then
+    export AUTOGRADER_RESULTS_KEY="$(cat "$ROOT/source/results.key")"
+fi
 "$PYTHON" -m autograder ci "$ROOT/submission" --root "$ROOT/source" \\
     --gradescope "$ROOT/results/results.json" \\
     --classroom "$ROOT/results/classroom.json" --junit "$ROOT/results/junit.xml" \\
@@ -114,10 +119,11 @@ def _revision(root: Path) -> str:
         return "unknown"
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False,
+         mode: int | None = None) -> None:
     info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
-    mode = 0o755 if executable else 0o644
+    mode = mode if mode is not None else 0o755 if executable else 0o644
     info.external_attr = (stat.S_IFREG | mode) << 16
     zf.writestr(info, data)
 
@@ -138,6 +144,9 @@ def build_zip(output: Path = OUTPUT, root: Path = REPO_ROOT) -> Path:
         for path, name in bundle_files(root):
             _add(zf, name, path.read_bytes())
         _add(zf, GRADEBOOK, prepared_gradebook(root, assignments))
+        key = results_key()  # signs each run's results.json for `autograder merge`
+        if key is not None:
+            _add(zf, "results.key", key, mode=0o600)
     tmp.replace(target)
     return target
 

@@ -31,6 +31,7 @@ from xml.etree import ElementTree as ET
 
 from traitlets.config import Config
 
+from autograder.ci.authenticate import KEY_VARIABLE, KeyProblem, results_key, sign
 from autograder.collect.layouts import STUDENT_ID, LayoutError
 from autograder.collect.submissions import place
 from autograder.course import REPO_ROOT, existing_assignments, load_config
@@ -58,6 +59,7 @@ class CIOptions:
     overrides: Config = field(default_factory=Config)  # over the course's nbgrader_config.py
     outputs: dict[str, Path] = field(default_factory=dict)  # classroom / gradescope / junit
     gradebook: Path | None = None  # a gradebook with the masters loaded already (the bundle's)
+    key: bytes | None = None  # signs results.json for `autograder merge` (the CI secret)
 
 
 def guess_student(path: Path) -> str:
@@ -165,13 +167,16 @@ def grade_submission(path: Path, options: CIOptions) -> dict:
             if not (work / "gradebook.db").exists():
                 shutil.copyfile(options.gradebook, work / "gradebook.db")
         config = load_config(root, work)
-        config.merge(options.overrides)
+        config.Grader.require_sandbox = True  # refuse a fallback that cannot keep its promises
+        config.merge(options.overrides)  # (--Grader.require_sandbox=False grades anyway)
         grade_batch(staging, BatchOptions.from_config(config, root, work,
                                                       assignments=assignments, progress=False))
         db_url = config.CourseDirectory.db_url
         rows = [r for r in ledger_rows(db_url) if r.student == student]
         results = combine(rows, work, db_url, recorded(db_url))
         results["extra_data"]["autograder"]["student"] = student
+        if options.key is not None:
+            sign(results, options.key)
         outputs = options.outputs or default_outputs(Path("autograder-results"))
         write_outputs(results, junit_document(rows, work), outputs)
         return results
@@ -199,6 +204,17 @@ def run_ci(path: Path, options: CIOptions) -> int:
     """The command: grade, print "Points X/Y", write the three result files."""
     outputs = options.outputs or default_outputs(Path("autograder-results"))
     options.outputs = outputs
+    try:
+        options.key = options.key or results_key()
+    except KeyProblem as exc:
+        print(f"autograder ci: grading could not run: {exc}", file=sys.stderr)
+        failure_outputs(str(exc), outputs)
+        return 2
+    os.environ.pop(KEY_VARIABLE, None)  # nothing started from here on needs it
+    if options.key is None:
+        print(f"autograder ci: note: {KEY_VARIABLE} is not set, so results.json is not "
+              "signed and `autograder merge` will refuse it (fine for feedback-only runs)",
+              file=sys.stderr)
     try:
         results = grade_submission(path, options)
     except (GradingFailed, LayoutError, SandboxUnavailable, OSError, RuntimeError) as exc:

@@ -17,9 +17,7 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +46,7 @@ class Submission:
     problems: dict[str, Outcome] = field(default_factory=dict)  # notebook id -> named error
     masters_digest: str = ""  # the masters it is graded against
     submitted_at: str | None = None  # nbgrader's timestamp text (UTC), when the layout has one
+    time_source: str = ""  # where `submitted_at` came from (or why there is none)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -82,7 +81,11 @@ def detect_layout(folder: Path) -> tuple[str, Path]:
             if not any(not p.name.startswith(".") for p in inbound.iterdir()):
                 raise LayoutError(f"{refuse} ({inbound}, nbgrader's exchange inbound folder, is "
                                   "empty: nobody has submitted yet.)")
-            exchange_submissions(inbound)  # refuse a malformed folder name before any set-up
+            latest, _, skipped = exchange_submissions(inbound)
+            if not latest:  # nothing usable: say why before any set-up
+                raise LayoutError(f"{refuse} ({inbound}, nbgrader's exchange inbound folder, "
+                                  "holds no submission that can be graded: "
+                                  + "; ".join(skipped[:5]) + ")")
             return "exchange", inbound
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if not entries:
@@ -132,8 +135,9 @@ def collect(source: Path, submitted: Path, catalogue: dict[str, list[str]]) -> l
         placed = place(tree, catalogue)
         entry = folder / (f"{student}.zip" if layout == "zip" else student)
         for assignment, files in sorted(placed.items()):
-            when = submission_time(layout, entry, tree / assignment)
-            submissions.append(_copy(student, assignment, files, submitted, catalogue, when))
+            when, source = submission_time(layout, entry, tree / assignment)
+            submissions.append(_copy(student, assignment, files, submitted, catalogue, when,
+                                     time_source=source))
     for student, outcome in refused.items():
         for assignment in catalogue:
             submissions.append(_refused(student, assignment, outcome, submitted, catalogue))
@@ -177,7 +181,9 @@ def walk(tree: Path) -> list[tuple[Path, bool, bool]]:
 
 def _collect_exchange(inbound: Path, submitted: Path,
                       catalogue: dict[str, list[str]]) -> list[Submission]:
-    latest, older = exchange_submissions(inbound)
+    latest, older, skipped = exchange_submissions(inbound)
+    for line in skipped:  # reported, and the batch goes on
+        print(f"warning: nbgrader's exchange: {line}", file=sys.stderr)
     submissions = []
     for record in latest:
         if record.assignment not in catalogue:
@@ -194,7 +200,8 @@ def _collect_exchange(inbound: Path, submitted: Path,
             continue
         files = place(record.path, catalogue, record.assignment)[record.assignment]
         submissions.append(_copy(record.student, record.assignment, files, submitted, catalogue,
-                                 record.timestamp, carried=record.path))
+                                 record.submitted_at, carried=record.path,
+                                 time_source=record.time_source))
     return submissions  # sorted by student and assignment already
 
 
@@ -252,33 +259,34 @@ def format_timestamp(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
 
 
-def submission_time(layout: str, entry: Path, assignment_tree: Path) -> str | None:
-    """When a submission was handed in, as the layout records it, or None.
+ZIP_TIME = ("the zip file's modification time in the grader's folder (its arrival; never the "
+            "dates of the entries inside, which the student sets)")
+STAMP_TIME = "timestamp.txt in the grader's nbgrader folder (as nbgrader collect wrote it)"
+NO_CLONE_TIME = ("none: a clone's commit dates are set by the student, so it is not checked "
+                 "for lateness (grade the Git host's push times by hand)")
+TIME_SOURCE_FILE = "timestamp-source.txt"  # beside timestamp.txt: where that time came from
 
-    nbgrader's folders: a `timestamp.txt` beside the notebooks; a zip: the newest notebook
-    entry's time (zip times carry no zone: read as UTC), else the zip file's mtime; a clone:
-    its last commit's committer time."""
+
+def submission_time(layout: str, entry: Path, assignment_tree: Path) -> tuple[str | None, str]:
+    """When a submission was handed in, from what the student cannot write, and where that
+    time came from: (nbgrader's timestamp text or None, source).
+
+    nbgrader's folders: the `timestamp.txt` nbgrader collect put beside the notebooks; a zip:
+    the zip file's modification time as it arrived in the grader's folder (the LMS's download
+    sets it), never its entries' dates; a clone: none (commit dates are the author's claim)."""
     try:
         if layout == "nbgrader":
             stamp = assignment_tree / "timestamp.txt"
-            return stamp.read_text().strip() or None if stamp.is_file() else None
+            text = stamp.read_text().strip() if stamp.is_file() else ""
+            return (text, STAMP_TIME) if text else (None, "")
         if layout == "zip":
-            with zipfile.ZipFile(entry) as zf:
-                times = [datetime(*info.date_time) for info in zf.infolist()
-                         if info.filename.endswith(".ipynb")]
-            if times:
-                return format_timestamp(max(times))
-            return format_timestamp(datetime.fromtimestamp(entry.stat().st_mtime, timezone.utc))
+            return (format_timestamp(datetime.fromtimestamp(entry.lstat().st_mtime,
+                                                            timezone.utc)), ZIP_TIME)
         if layout == "clones":
-            env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(entry.parent.resolve()))
-            done = subprocess.run(["git", "-C", str(entry), "log", "-1", "--format=%ct"],
-                                  capture_output=True, text=True, timeout=30, env=env)
-            if done.returncode == 0 and done.stdout.strip():
-                return format_timestamp(datetime.fromtimestamp(int(done.stdout.strip()),
-                                                               timezone.utc))
-    except (OSError, ValueError, zipfile.BadZipFile, subprocess.SubprocessError):
-        return None
-    return None
+            return None, NO_CLONE_TIME
+    except (OSError, ValueError):
+        return None, "none: it could not be read"
+    return None, ""
 
 
 def _place_link(placed: dict, path: Path, rel: Path, catalogue: dict[str, list[str]],
@@ -320,13 +328,16 @@ def _copy_file(source: Path, target: Path) -> None:
 
 def _copy(student: str, assignment: str, files: dict[str, tuple], submitted: Path,
           catalogue: dict[str, list[str]], submitted_at: str | None = None,
-          carried: Path | None = None) -> Submission:
+          carried: Path | None = None, time_source: str = "") -> Submission:
     dest = submitted / student / assignment
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    sub = Submission(student, assignment, dest, submitted_at=submitted_at)
+    sub = Submission(student, assignment, dest, submitted_at=submitted_at,
+                     time_source=time_source)
     if submitted_at:  # nbgrader's record of the time (autograde's, generate/release_feedback's)
         (dest / "timestamp.txt").write_text(submitted_at)
+    if time_source:
+        (dest / TIME_SOURCE_FILE).write_text(time_source)
     for name in CARRIED:  # never through a link (a planted one could point at a master)
         if carried is not None:
             try:

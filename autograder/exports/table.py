@@ -55,6 +55,13 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
                         if nb.isolation})
     if isolation:
         out.append("kernels isolated by: " + " | ".join(isolation))
+    sources: dict[str, list[str]] = {}
+    for row in rows:
+        if row.time_source:
+            sources.setdefault(row.time_source, []).append(f"{row.student}/{row.assignment}")
+    if sources:
+        out += ["", "Submission times from:"]
+        out += [f"  {source}: {', '.join(keys)}" for source, keys in sorted(sources.items())]
     if details:
         out += ["", "Errors:", *details]
     if warnings:

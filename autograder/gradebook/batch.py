@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import dataclasses
 import hashlib
 import multiprocessing
 import os
+import resource
 import signal
 import sys
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -40,6 +43,7 @@ from autograder.gradebook.record import (
 )
 from autograder.gradebook.roster import apply_roster, roster
 from autograder.grading.options import Grader
+from autograder.grading.outcome import WORKER_DIED, Outcome
 from autograder.grading.pipeline import (
     NotebookResult,
     NotebookTask,
@@ -51,8 +55,12 @@ from autograder.sandbox.policy import (
     Sandbox,
     SandboxUnavailable,
     default_hidden,
+    private_parts,
     protect,
 )
+from autograder.sandbox.preflight import check_kernels
+from autograder.sandbox.runtime import GraderFault
+from autograder.sandbox.scratch_quota import writable_folders
 
 
 @dataclass
@@ -62,6 +70,7 @@ class BatchOptions:
     workers: int = 0  # 0: one per core
     limits: Limits = field(default_factory=Limits)
     require_sandbox: bool = False
+    worker_memory_mb: int = 2048  # each worker's address space (0: no cap)
     use_bwrap: bool = True
     warm_kernels: bool = True
     pids_cgroup: bool = True
@@ -78,36 +87,58 @@ class BatchOptions:
         grader = Grader(config=config)
         return cls(root=root, work=work, workers=grader.workers, limits=grader.limits(),
                    require_sandbox=grader.require_sandbox, warm_kernels=grader.warm_kernels,
-                   pids_cgroup=grader.pids_cgroup,
+                   pids_cgroup=grader.pids_cgroup, use_bwrap=grader.bwrap,
+                   worker_memory_mb=grader.worker_memory_mb,
                    config=config, **kw)
 
 
 def make_sandbox(options: BatchOptions) -> Sandbox:
+    """The sandbox kernels run in, set up before any kernel starts. Without bwrap, where kernels
+    get a uid of their own: the work folder is made private (before the gradebook is created in
+    it), and so are the masters, exports and git folder of the course (`private_parts`); the
+    folders that uid may write to are found for the quota and the cleanup. Where a promise
+    cannot be kept, it is said, and `require_sandbox` refuses."""
     sandbox = Sandbox(hidden=default_hidden(options.root, options.work), limits=options.limits,
                       use_bwrap=options.use_bwrap, warm_kernels=options.warm_kernels,
                       pids_cgroup=options.pids_cgroup)
-    if not sandbox.isolated:
-        if options.require_sandbox:
-            raise SandboxUnavailable(
-                "--require-sandbox: bwrap is not available or cannot create namespaces here, so "
-                "student code cannot be isolated; install bubblewrap (make system-deps) or run "
-                "without --require-sandbox to grade with resource limits only.")
-        if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
-            protect([Path(options.root) / "solutions", Path(options.work)])
-        print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
-              f"network sandbox ({sandbox.isolation}).", file=sys.stderr)
+    if sandbox.isolated:
+        return sandbox
+    unkept = sandbox.unkept_promises()
+    if unkept and options.require_sandbox:
+        raise SandboxUnavailable(
+            "--require-sandbox: bwrap cannot isolate student code here, and the fallback cannot "
+            f"keep its promises: {'; '.join(unkept)}. Install bubblewrap (make system-deps), or "
+            "run the grader as root so kernels get a uid of their own, or grade without "
+            "--require-sandbox (--Grader.require_sandbox=False for `autograder ci`).")
+    if sandbox.kernel_user() is not None:  # the kernel uid must not read what we keep
+        work = Path(options.work)
+        work.mkdir(parents=True, exist_ok=True, mode=0o700)
+        courses = list(dict.fromkeys([Path(options.root).resolve(), REPO_ROOT]))
+        private, notes = private_parts(courses, work)
+        protect(private)
+        unkept += notes
+        sandbox = dataclasses.replace(sandbox, writable=writable_folders())
+    print("warning: bwrap is not available; student code runs WITHOUT the filesystem and "
+          f"network sandbox ({sandbox.isolation})"
+          + (f"; NOT KEPT: {'; '.join(unkept)}" if unkept else "") + ".", file=sys.stderr)
     return sandbox
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(config: Config, sandbox: Sandbox) -> None:
-    """Per worker process: die with the parent, keep the parent's configuration."""
+def _init_worker(config: Config, sandbox: Sandbox, memory_mb: int = 0) -> None:
+    """Per worker process: die with the parent, keep the parent's configuration, and take at
+    most `memory_mb` of address space (the soft limit: kernels it starts set their own)."""
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+    if memory_mb:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY
+                                                else min(cap, hard), hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A fresh event loop: one inherited from the parent (where anything ran a kernel before
     # forking) shares its epoll instance with the parent and the other workers, and their
@@ -121,6 +152,71 @@ def _init_worker(config: Config, sandbox: Sandbox) -> None:
 
 def _run(task: NotebookTask) -> NotebookResult:
     return grade_notebook(task, _WORKER["config"], _WORKER["sandbox"])
+
+
+WORKER_ATTEMPTS = 2  # a notebook whose worker dies is graded once more, in a fresh worker
+
+
+def _run_slots(tasks: list[NotebookTask], slots: int, config: Config, sandbox: Sandbox,
+               memory_mb: int, finish, bar) -> None:
+    """Grade `tasks` on `slots` worker processes, one notebook at a time each.
+
+    Each slot is a pool of one worker of its own: a worker that dies (over its memory cap, say)
+    breaks only its own pool, which was grading exactly one notebook. That notebook is graded
+    again in a fresh worker, and if that one dies too it ends `grader worker died`; no other
+    notebook is touched. `GraderFault` stops everything."""
+    context = multiprocessing.get_context("fork")
+
+    def fresh() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+                                   initargs=(config, sandbox, memory_mb))
+
+    queue = deque((task, 1) for task in tasks)
+    pools = [fresh() for _ in range(slots)]
+    running: dict = {}
+
+    def dispatch(slot: int) -> None:
+        if queue:
+            task, attempt = queue.popleft()
+            running[pools[slot].submit(_run, task)] = (slot, task, attempt)
+
+    try:
+        for slot in range(slots):
+            dispatch(slot)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                slot, task, attempt = running.pop(future)
+                try:
+                    result = future.result()
+                except GraderFault:  # the machine's fault: stop; what is graded is kept
+                    bar.close()
+                    raise
+                except BrokenProcessPool as exc:
+                    pools[slot].shutdown(wait=False)
+                    pools[slot] = fresh()
+                    if attempt < WORKER_ATTEMPTS:
+                        queue.appendleft((task, attempt + 1))
+                        dispatch(slot)
+                        continue
+                    result = worker_died_result(task, exc, memory_mb)
+                except Exception as exc:
+                    result = failed_result(task, "in its worker process", exc)
+                finish(result)
+                dispatch(slot)
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=not running, cancel_futures=True)
+
+
+def worker_died_result(task: NotebookTask, exc: BaseException, memory_mb: int) -> NotebookResult:
+    """The named outcome of a notebook whose grading process died each time it was graded."""
+    cap = f"its {memory_mb} MB memory cap" if memory_mb else "the machine's memory"
+    return NotebookResult(task.student, task.assignment, task.notebook, Outcome(
+        WORKER_DIED, f"{task.student}/{task.assignment}/{task.notebook}.ipynb: the grading "
+        f"process running it died, {WORKER_ATTEMPTS} times (most likely over {cap}, from what "
+        f"its kernel sent: a flood of output or messages); the other notebooks were graded in "
+        f"their own workers; the tests score 0 ({type(exc).__name__})"))
 
 
 def coursekit_digest() -> str:
@@ -329,31 +425,12 @@ def _execute(tasks, todo: list[Submission], options: BatchOptions, sandbox: Sand
     config = options.config if options.config is not None else load_config(options.root, work)
     quick = [t for t in tasks if t.path is None or t.problem]
     slow = [t for t in tasks if not (t.path is None or t.problem)]
+    if slow:  # a grader that cannot start kernels stops here, before anyone is graded
+        check_kernels(sandbox)
     for task in quick:
         finish(grade_notebook(task, None, sandbox))
-    for attempt in range(2):  # a worker that dies breaks the pool: the rest get a fresh one
-        if not slow:
-            break
-        context = multiprocessing.get_context("fork")
-        broken = []
-        with ProcessPoolExecutor(max_workers=min(workers, len(slow)), mp_context=context,
-                                 initializer=_init_worker,
-                                 initargs=(config, sandbox)) as pool:
-            futures = {pool.submit(_run, t): t for t in slow}
-            while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    task = futures.pop(future)
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool as exc:
-                        if attempt == 0:
-                            broken.append(task)
-                            continue
-                        result = failed_result(task, "in its worker process", exc)
-                    except Exception as exc:
-                        result = failed_result(task, "in its worker process", exc)
-                    finish(result)
-        slow = broken
+    if slow:
+        _run_slots(slow, min(workers, len(slow)), config, sandbox, options.worker_memory_mb,
+                   finish, bar)
     bar.close()
     return sorted(summaries, key=lambda s: s.key)

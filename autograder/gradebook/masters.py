@@ -138,3 +138,10 @@ def catalogue(db_url: str, assignments: list[str]) -> dict[str, list[str]]:
 def known_cell_ids(db_url: str, assignment: str, notebook: str) -> list[str]:
     with Gradebook(db_url) as gb:
         return [c.name for c in gb.find_notebook(notebook, assignment).source_cells]
+
+
+def grade_cell_points(db_url: str, assignment: str) -> dict[str, dict[str, float]]:
+    """notebook id -> {grade id: the points the masters give it}, for `assignment`."""
+    with Gradebook(db_url) as gb:
+        return {nb.name: {cell.name: float(cell.max_score) for cell in nb.grade_cells}
+                for nb in gb.find_assignment(assignment).notebooks}

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook
 from sqlalchemy import text
 from sqlalchemy.exc import SAWarning
 
+from autograder.collect.submissions import TIME_SOURCE_FILE
 from autograder.gradebook.late import set_penalties
 from autograder.grading.outcome import Outcome
 
@@ -105,6 +106,7 @@ class SubmissionRecord:
     max_score: float
     notebooks: dict[str, NotebookRecord]  # notebook id -> its record
     graded_at: str = ""
+    time_source: str = ""  # where the submission time came from (or why there is none)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,9 +127,11 @@ class SubmissionRecord:
     def detail(self) -> dict:
         """The ledger's `detail` JSON (also carried in results.json's `extra_data`), its keys
         sorted at every level as the ledger stores them, so exported files stay as they were."""
-        return _sorted_keys({"notebooks": {name: nb.to_json()
-                                           for name, nb in self.notebooks.items()},
-                             "max_score": self.max_score, "score": self.score})
+        detail = {"notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
+                  "max_score": self.max_score, "score": self.score}
+        if self.time_source:
+            detail["time_source"] = self.time_source
+        return _sorted_keys(detail)
 
     @classmethod
     def from_detail(cls, student: str, assignment: str, detail: dict,
@@ -135,7 +139,7 @@ class SubmissionRecord:
         notebooks = {name: NotebookRecord.from_json(nb)
                      for name, nb in detail["notebooks"].items()}
         return cls(student, assignment, float(detail["score"]), float(detail["max_score"]),
-                   notebooks, graded_at)
+                   notebooks, graded_at, str(detail.get("time_source", "")))
 
 
 def _sorted_keys(value):
@@ -238,10 +242,13 @@ def _record(db_url: str, student: str, assignment: str, digest: str,
             timings={k: round(v, 3) for k, v in r.timings.items()},
             isolation=r.isolation, warnings=tuple(r.warnings)) for r in results}
         notebooks.update(kept)
+        source = submitted / TIME_SOURCE_FILE if submitted is not None else None
         record = SubmissionRecord(
             student, assignment, score=float(sum(nb.score for nb in notebooks.values())),
             max_score=float(submission.max_score), graded_at=graded_at,
-            notebooks=dict(sorted(notebooks.items())))
+            notebooks=dict(sorted(notebooks.items())),
+            time_source=(source.read_text().strip()
+                         if source is not None and source.is_file() else ""))
         gb.db.execute(text(f"DELETE FROM {LEDGER} WHERE student = :s AND assignment = :a"),
                       {"s": student, "a": assignment})
         gb.db.execute(text(

@@ -46,6 +46,10 @@ class Grader(Configurable):
                          "One cell gets at most Execute.timeout seconds of it.").tag(config=True)
     memory_mb = Integer(1024, help="Memory limit of a kernel, in MB (RLIMIT_AS); a submission "
                         "that goes over it ends 'killed for memory'.").tag(config=True)
+    worker_memory_mb = Integer(2048, help="Address space of each grading worker process, in "
+                               "MB (RLIMIT_AS): what a kernel sends cannot make a worker take "
+                               "more; a worker that dies costs only the notebook it was "
+                               "grading ('grader worker died'). 0: no cap.").tag(config=True)
     cpu_seconds = Integer(0, help="CPU seconds a kernel may use (RLIMIT_CPU); 0: as many as "
                           f"wall_clock, at least {MIN_CPU_SECONDS}.").tag(config=True)
     file_size_mb = Integer(16, help="Largest file a kernel may write, in MB (RLIMIT_FSIZE)."
@@ -61,6 +65,10 @@ class Grader(Configurable):
     require_sandbox = Bool(False, help="Refuse to grade when bwrap cannot isolate student code "
                            "(otherwise: grade with resource limits only, and warn)."
                            ).tag(config=True)
+    bwrap = Bool(True, help="Isolate kernels with bwrap where it works. False runs them "
+                 "the fallback way even there (an unprivileged uid of their own where the "
+                 "grader is root): for trying the fallbacks; --require-sandbox then refuses."
+                 ).tag(config=True)
     warm_kernels = Bool(True, help="Fork kernels from a warm sandboxed zygote where bwrap "
                         "isolates them (about a second less CPU per notebook).").tag(config=True)
     pids_cgroup = Bool(True, help="Bound each kernel's processes and threads (64) "

@@ -31,6 +31,8 @@ class Kind(str, Enum):
     TAMPERING = "tampering detected"  # no longer produced; kept so older ledgers load
     # anything else that went wrong for this one submission (the grader's own exception)
     GRADER_ERROR = "grading failed"
+    # the grading process running it died, twice (over its memory cap, from what its kernel sent)
+    WORKER_DIED = "grader worker died"
 
     def __str__(self) -> str:
         return self.value
@@ -51,6 +53,7 @@ LINKED = Kind.LINKED
 BAD_ARCHIVE = Kind.BAD_ARCHIVE
 TOO_LARGE = Kind.TOO_LARGE
 GRADER_ERROR = Kind.GRADER_ERROR
+WORKER_DIED = Kind.WORKER_DIED
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,11 @@ from autograder.grading.outcome import (
     Kind,
     Outcome,
 )
+from autograder.grading.state import state
 from autograder.grading.steps.sandboxed_execute import SandboxedExecute
 from autograder.sandbox.policy import Sandbox
+from autograder.sandbox.runtime import GraderFault
+from autograder.sandbox.warm_kernels import discard_zygote
 
 
 @dataclass
@@ -81,6 +84,8 @@ def grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox) -> Note
     phase = ["load"]
     try:
         return _grade_notebook(task, config, sandbox, phase)
+    except GraderFault:
+        raise  # not this submission's: the batch stops and says what to fix
     except Exception as exc:
         return failed_result(task, f"while {phase[0]}", exc, time.monotonic() - start)
 
@@ -133,7 +138,7 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
     result.timings["load + sanitize"] = sanitized - start
     phase[0] = "executing"
     result.isolation = sandbox.isolation
-    nb, resources = SandboxedExecute(config=config, sandbox=sandbox)(nb, resources)
+    nb, resources = execute_notebook(nb, resources, config, sandbox)
     result.timings.update(resources["autograder"].get("timings", {}))
     result.isolation = resources["autograder"].get("isolation", result.isolation)
     executed = time.monotonic()
@@ -172,6 +177,33 @@ def _grade_notebook(task: NotebookTask, config: Config, sandbox: Sandbox,
     result.seconds = time.monotonic() - start
     result.timings["verify + score"] = time.monotonic() - executed
     return result
+
+
+START_ATTEMPTS = 2
+
+
+def execute_notebook(nb: NotebookNode, resources: dict, config: Config,
+                     sandbox: Sandbox) -> tuple[NotebookNode, dict]:
+    """`SandboxedExecute`, again in a fresh sandbox if the kernel could not start.
+
+    A kernel that never answered failed before any student code ran: that is the grader's
+    fault (a broken zygote, a full disk), never the submission's `kernel died`. After
+    `START_ATTEMPTS` such starts, `GraderFault` stops the batch."""
+    before = dict(state(resources))
+    for _ in range(START_ATTEMPTS):
+        resources["autograder"] = dict(before)
+        executor = SandboxedExecute(config=config, sandbox=sandbox)
+        nb, resources = executor(nb, resources)
+        start_error = state(resources).pop("start_error", None)
+        km = getattr(executor, "_sandbox_km", None)
+        if start_error is None or (km is not None and km.answered):
+            return nb, resources  # (an error after the kernel answered is the notebook's)
+        discard_zygote()
+    raise GraderFault(
+        f"a kernel could not start (twice, before any student code ran: {start_error}); this "
+        "is the grading machine's fault, not a submission's, so grading stopped. Check free "
+        "disk space, the temporary folder (TMPDIR) and the memory limit, then grade again: "
+        "what was graded is kept.")
 
 
 def sanitize_notebook(nb: NotebookNode, resources: dict,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import time
 from pathlib import Path
-from queue import Empty
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
+from traitlets import default
 
+from autograder.sandbox.ipc_objects import remove_ipc, snapshot
+from autograder.sandbox.kernel_client import BoundedKernelClient, BoundedSession
 from autograder.sandbox.pids_cgroup import PidsCgroup
 from autograder.sandbox.runtime import (
     adopt_orphans,
@@ -21,43 +21,14 @@ from autograder.sandbox.runtime import (
     kill_adopted,
     kill_uid,
     remove_tree,
+    runtime_base,
     seal,
     uid_pids,
 )
-from autograder.sandbox.scratch_quota import QuotaWatch, remove_owned
+from autograder.sandbox.scratch_quota import WORLD_WRITABLE, QuotaWatch, remove_owned
 from autograder.sandbox.warm_kernels import zygote_for
 
 BWRAP_TASKS = 2  # what a kernel's own bwrap adds to its cgroup (its monitor and its init)
-
-
-class PromptKernelClient(AsyncKernelClient):
-    """jupyter_client's client, but ready sooner: its `wait_for_ready` gives IOPub 0.2 s to
-    deliver the kernel's first status message, and a subscription made a moment too late
-    misses it, so every kernel start waited 0.2 s idle. This one asks again every 20 ms."""
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60)
-        while time.monotonic() < deadline:
-            self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=0.5)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:
-                    await self.iopub_channel.get_msg(timeout=0.02)
-                except Empty:
-                    continue  # IOPub not subscribed yet: ask again
-                self._handle_kernel_info_reply(reply)
-                while True:  # drop the status messages of the extra requests
-                    try:
-                        await self.iopub_channel.get_msg(timeout=0.001)
-                    except Empty:
-                        break
-                return
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -77,14 +48,22 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     sandbox = AnyTrait(None)
 
+    @default("session")
+    def _bounded_session(self) -> BoundedSession:
+        """Messages checked for size before they are decoded (`autograder.sandbox.kernel_client`);
+        display updates and comm messages get the notebook's output budget."""
+        budget = self.sandbox.limits.output_bytes if self.sandbox is not None else 200_000
+        return BoundedSession(parent=self, side_budget=budget)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.client_factory = PromptKernelClient
+        self.client_factory = BoundedKernelClient
         self.zygote = zygote_for(self.sandbox)
         if self.zygote is not None:
             self.runtime_dir = self.zygote.kernel_folder()
         else:
-            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
+            base = runtime_base(self.sandbox.kernel_user())
+            self.runtime_dir = Path(tempfile.mkdtemp(prefix="autograder-kernel-", dir=base))
             os.chmod(self.runtime_dir, 0o700)
         self.kernel_uid = self.sandbox.kernel_user()
         self.cgroup = None
@@ -95,6 +74,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                              else self.cgroup) is not None
         self.isolation = self.sandbox.isolation_with(self.cgroup_bound)
         self.quota: QuotaWatch | None = None
+        self.answered = False  # the kernel answered before any cell ran (`seal_runtime`)
+        self.ipc_before: frozenset | set | None = None  # the uid's IPC objects before (no bwrap)
+        self.ipc_left: list[str] = []  # IPC objects of the kernel that could not be removed
         self.adopted: set[int] | None = None  # children before the kernel, where we adopt
         self.scratch = self.sandbox.scratch_for(self.runtime_dir)
         if not self.sandbox.isolated:  # inside bwrap the sandbox makes it
@@ -149,12 +131,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdin"] = subprocess.DEVNULL
         if not self.sandbox.isolated:
             kw["cwd"] = str(self.scratch)  # as inside bwrap: its scratch, not the grader's cwd
+            # the host's IPC namespace: what the kernel's uid owns now is not the kernel's
+            self.ipc_before = (frozenset() if self.kernel_uid is not None
+                               else snapshot(os.getuid()))
             if self.cgroup is None and self.kernel_uid is None and adopt_orphans():
                 self.adopted = children()  # nothing else tells the kernel's processes apart
             launched = await super()._async_launch_kernel(kernel_cmd, **kw)
             self.quota = QuotaWatch(self.scratch, self.kernel_uid,
                                     self.sandbox.limits.scratch_mb * 1024 * 1024,
-                                    self.kernel_pids, self._stop_for_quota)
+                                    self.kernel_pids, self._stop_for_quota,
+                                    self.sandbox.writable or WORLD_WRITABLE)
             return launched
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
@@ -183,6 +169,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def seal_runtime(self) -> None:
         """The kernel answered (its sockets exist): its folder is the grader's again, so
         student code cannot add files to it (or swap it: its parent is not writable)."""
+        self.answered = True  # it started: whatever happens now happens to a notebook
         seal(self.runtime_dir, traversable=not self.sandbox.isolated)
 
     def remove_runtime(self) -> None:
@@ -193,7 +180,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         elif not self.sandbox.isolated:  # no PID namespace: whatever the notebook started
             self.kill_everything()
             if self.kernel_uid is not None:  # nothing of its uid runs now: no race
-                remove_owned(self.kernel_uid)
+                remove_owned(self.kernel_uid, self.sandbox.writable or WORLD_WRITABLE)
+            if self.ipc_before is not None:  # nor IPC namespace: what it made there
+                uid = self.kernel_uid if self.kernel_uid is not None else os.getuid()
+                self.ipc_left = remove_ipc(uid, self.ipc_before)
         if self.cgroup is not None:
             self.cgroup.remove()
         remove_tree(self.runtime_dir)

@@ -21,8 +21,10 @@ uid runs already plus the allowance. Only a root grader that cannot switch uids 
 cgroup runs kernels with no process limit, and the isolation label says so.
 
 Everywhere: RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds), RLIMIT_FSIZE (largest file written),
-no core files, plus a wall clock enforced by the executor. Without bwrap, what the kernel writes
-in all is bounded by `Limits.scratch_mb` too (`autograder.sandbox.scratch_quota`).
+no core files, no POSIX message queue (RLIMIT_MSGQUEUE 0), plus a wall clock enforced by the
+executor. Every kernel has an IPC namespace of its own with bwrap; without it, what its uid made
+in the host's is removed after it (`autograder.sandbox.ipc_objects`). Without bwrap, what the
+kernel writes in all is bounded by `Limits.scratch_mb` too (`autograder.sandbox.scratch_quota`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ SETPRIV = shutil.which("setpriv") or (
 ENV = "/usr/bin/env" if Path("/usr/bin/env").exists() else "env"
 
 PRLIMIT_FLAGS = {"memory": "as", "cpu": "cpu", "file_size": "fsize", "core": "core",
-                 "processes": "nproc"}
+                 "processes": "nproc", "message_queues": "msgqueue"}
 
 SANDBOX_SCRATCH = Path("/tmp/scratch")  # inside the sandbox only
 
@@ -66,9 +68,11 @@ KERNEL_UID_BASE = 1_700_000_000
 ISOLATION = ("--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts",
              "--new-session", "--die-with-parent")
 # What the zygote keeps (it runs as root inside its sandbox): switching each forked kernel to
-# the kernel uid, giving it its scratch folder, killing what a notebook left and wiping it.
+# the kernel uid, giving it its scratch folder, killing what a notebook left and wiping it, and
+# giving each forked kernel an IPC namespace of its own (unshare(CLONE_NEWIPC) needs
+# CAP_SYS_ADMIN); the kernel loses every capability when it switches to its uid.
 ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE",
-               "CAP_FOWNER")
+               "CAP_FOWNER", "CAP_SYS_ADMIN")
 # The few files of /etc a kernel needs: the dynamic loader's cache, the local time zone, the
 # MIME table and fontconfig's configuration (matplotlib complains on stderr without it).
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
@@ -119,6 +123,8 @@ class Sandbox:
     readonly_binds: list[Path] = field(default_factory=lambda: runtime_binds())
     drop_user: bool = True  # run kernels as `kernel_uid()` where the grader is root
     pids_cgroup: bool = True  # bound a kernel's processes by a pids cgroup where one can be made
+    # without bwrap: the folders the kernel uid may write to (`scratch_quota.writable_folders`)
+    writable: tuple[Path, ...] = ()
 
     def cgroup_possible(self) -> bool:
         """Whether kernels get a pids cgroup here (the grader may make one)."""
@@ -136,6 +142,25 @@ class Sandbox:
         if uid is None or (not self.isolated and not unprivileged_python_works(self.python)):
             return None
         return uid
+
+    def unkept_promises(self) -> list[str]:
+        """What this sandbox cannot promise a submission's classmates (empty with bwrap, and
+        without it where kernels get an unprivileged uid of their own: the masters, .git and
+        the work folder are then made private, the quota and cleanup cover every folder that
+        uid may write to, its IPC objects are removed)."""
+        if self.isolated or self.kernel_user() is not None:
+            return []
+        if not self.drop_user:
+            why = "switching uids is turned off"
+        elif os.geteuid() != 0:
+            why = "the grader is not root, so it cannot switch kernels to a uid of their own"
+        elif not SETPRIV:
+            why = "setpriv is missing"
+        else:
+            why = f"{self.python} cannot run as an unprivileged uid (a private home folder?)"
+        return [f"kernels would run as the grader's own uid ({why}): they could read the "
+                "masters, .git, the gradebook and other submissions, and what they leave "
+                "behind could not be told from the grader's own files"]
 
     @property
     def isolation(self) -> str:
@@ -210,6 +235,12 @@ class Sandbox:
             for folder in self.hidden:  # a hidden folder inside a bound one stays hidden
                 if folder.exists() and any(folder.is_relative_to(b) for b in self.readonly_binds):
                     argv += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+            # the runtime folder sits wherever the grader's TMPDIR is (/var/tmp/job-1, a 0700
+            # folder of the grader's): bwrap would make its missing parents 0700, unreachable
+            # for the kernel uid; make them 0755 and empty first (none is the host's folder)
+            for parent in reversed(runtime_dir.parents):
+                if parent != Path("/"):
+                    argv += ["--perms", "0755", "--dir", str(parent)]
             argv += ["--bind", str(runtime_dir), str(runtime_dir), *ISOLATION,
                      "--cap-drop", "ALL"]
             for cap in caps:
@@ -235,8 +266,10 @@ class Sandbox:
         sets them on itself) and `PRLIMIT_FLAGS` maps to prlimit's options (a kernel started
         anew). RLIMIT_NPROC as `process_limit` says: none where a pids cgroup binds."""
         mb = 1024 * 1024
+        # no POSIX message queue: on the host's IPC namespace (no bwrap) one would outlive the
+        # kernel, and no mqueue file system may be mounted to find and remove it
         limits = {"memory": self.limits.memory_mb * mb, "cpu": self.limits.cpu_seconds,
-                  "file_size": self.limits.file_size_mb * mb, "core": 0}
+                  "file_size": self.limits.file_size_mb * mb, "core": 0, "message_queues": 0}
         if cgroup:
             pass
         elif self.kernel_user() is not None:  # a uid of the kernel's own: RLIMIT_NPROC counts
@@ -355,14 +388,19 @@ def default_hidden(root: Path, work: Path) -> list[Path]:
     return hidden
 
 
-def protect(folders: list[Path]) -> None:
-    """Without bwrap: make what the grader keeps (masters, work folder: gradebook, submissions,
-    autograded copies, feedback) unreadable for other uids, the kernel's included. Only the
-    folders themselves change (mode 0700, never following a link); their contents stay as
-    they are, unreachable below them."""
-    for folder in folders:
+def protect(paths: list[Path]) -> None:
+    """Without bwrap: make what the grader keeps unreadable for other uids, the kernel's
+    included (mode & 0700, never following a link; only the grader's own files). Below a
+    protected folder nothing changes: it is unreachable."""
+    for path in paths:
         try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue
         try:
@@ -371,6 +409,24 @@ def protect(folders: list[Path]) -> None:
                 os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
         finally:
             os.close(fd)
+
+
+def private_parts(courses: list[Path], work: Path) -> tuple[list[Path], list[str]]:
+    """What the kernel uid must not read, without bwrap: the work folder (gradebook, every
+    submission, autograded copies), each course's masters (`solutions/`), its exports
+    (`output/`, `work/`) and its git folder (every master's history), plus notes on what cannot
+    be made private here (a worktree's git objects live in another checkout)."""
+    found = [work]
+    notes = []
+    for course in courses:
+        found += [course / "solutions", course / "work", course / "output"]
+        git = course / ".git"
+        if git.is_dir() and not git.is_symlink():
+            found.append(git)
+        elif git.exists():  # a worktree or submodule: `gitdir: <elsewhere>`
+            notes.append(f"{course}'s git objects live outside it ({git} points there): "
+                         "kernels may read old masters through them; grade from a clone")
+    return found, notes
 
 
 def runtime_binds() -> list[Path]:

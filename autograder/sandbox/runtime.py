@@ -16,8 +16,49 @@ import os
 import shutil
 import signal
 import stat
+import tempfile
 import time
 from pathlib import Path
+
+# Where kernel runtime folders go when the grader's temporary folder cannot be reached by the
+# kernel uid (a 0700 per-user or per-job TMPDIR): the system's shared temporary folders.
+SHARED_TEMP = (Path("/tmp"), Path("/var/tmp"))
+
+
+class GraderFault(RuntimeError):
+    """The grader, not a submission, is at fault (kernels cannot start, no runtime folder, the
+    sandbox cannot be set up): grading stops before a student is blamed; the message says what
+    to fix."""
+
+
+def reachable(folder: Path, uid: int | None) -> bool:
+    """Whether a process of `uid` (no groups; never the owner of the grader's folders) can
+    traverse every folder from / down to `folder`. None: the grader's own uid (always)."""
+    if uid is None:
+        return True
+    for path in [*reversed(Path(folder).parents), Path(folder)]:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        if info.st_uid != uid and not info.st_mode & 0o001:
+            return False
+    return True
+
+
+def runtime_base(uid: int | None) -> Path:
+    """The folder kernel runtime folders are made in, without bwrap: the grader's temporary
+    folder ($TMPDIR) if the kernel uid can reach it, else the first shared one it can reach.
+    With bwrap the runtime folder is bound into the sandbox and any $TMPDIR serves."""
+    mine = Path(tempfile.gettempdir())
+    for folder in (mine, *SHARED_TEMP):
+        if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK) and reachable(folder, uid):
+            return folder
+    raise GraderFault(
+        f"no temporary folder the kernel uid {uid} can reach: TMPDIR={mine} (or a folder above "
+        f"it) is closed to other users and {', '.join(map(str, SHARED_TEMP))} are missing or "
+        "closed; set TMPDIR to a folder every user may traverse (mode 0711 or 0755 all the way "
+        "down, e.g. /tmp) and grade again")
 
 
 def hand_to(folder: Path, files: list[Path], uid: int | None) -> None:

@@ -1,10 +1,12 @@
 """What a kernel may write to the host's disk where bwrap cannot give it a size-limited tmpfs.
 
 Without bwrap the kernel writes to the host's filesystems: its scratch folder (working
-directory, $HOME, $TMPDIR) and the folders every uid may write to (`WORLD_WRITABLE`). RLIMIT_FSIZE
-bounds each file; `QuotaWatch` bounds the sum: it measures, a few times a second, the space
-its scratch folder, the kernel uid's files in the world-writable folders and the deleted files
-its processes still hold open take, and stops the kernel once that passes the quota (the
+directory, $HOME, $TMPDIR) and every folder other uids may write to and reach. Those are found
+by a scan of the host (`writable_folders`: world-writable folders whose path every uid may
+traverse; /tmp, /var/tmp, /dev/shm, /run/lock, ... whatever this machine has), not from a list.
+RLIMIT_FSIZE bounds each file; `QuotaWatch` bounds the sum: it measures, a few times a second,
+the space its scratch folder, the kernel uid's files in the writable folders and the deleted
+files its processes still hold open take, and stops the kernel once that passes the quota (the
 notebook's named error says so). After the notebook, `remove_owned` deletes every file the
 kernel uid left in those folders, never following a link.
 """
@@ -15,12 +17,35 @@ import contextlib
 import os
 import shutil
 import stat
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-WORLD_WRITABLE = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+WORLD_WRITABLE = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))  # where a scan cannot run
 PERIOD = 0.1  # seconds between two measurements
+NOT_FILES = ("/proc", "/sys")  # kernel interfaces, not storage
+_WRITABLE: dict[str, tuple[Path, ...]] = {}
+
+
+def writable_folders() -> tuple[Path, ...]:
+    """The topmost folders of this machine any uid may write to and reach (world-writable, every
+    folder above them world-traversable), found once per process by a scan of the host with
+    find(1) (about a second); `WORLD_WRITABLE` where find cannot run."""
+    if "found" not in _WRITABLE:
+        find = shutil.which("find")
+        found: list[Path] = []
+        if find:
+            prune = ["("] + [x for path in NOT_FILES for x in ("-path", path, "-o")][:-1] + [")"]
+            argv = [find, "/", *prune, "-prune", "-o", "-type", "d", "!", "-perm", "-0001",
+                    "-prune", "-o", "-type", "d", "-perm", "-0002", "-print", "-prune"]
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+                found = [Path(line) for line in done.stdout.splitlines() if line]
+            except (OSError, subprocess.SubprocessError):
+                found = []
+        _WRITABLE["found"] = tuple(sorted(found)) or WORLD_WRITABLE
+    return _WRITABLE["found"]
 
 
 def _used(info: os.stat_result) -> int:
@@ -100,12 +125,13 @@ def held_open_bytes(pids: list[int]) -> int:
     return total
 
 
-def written_bytes(scratch: Path, uid: int | None, pids: list[int]) -> int:
-    """What a kernel has written: its scratch folder, `uid`'s files in the world-writable
-    folders (only where the kernel has a uid of its own), and deleted files it holds open."""
+def written_bytes(scratch: Path, uid: int | None, pids: list[int],
+                  tops: tuple[Path, ...] = WORLD_WRITABLE) -> int:
+    """What a kernel has written: its scratch folder, `uid`'s files in the writable folders
+    `tops` (only where the kernel has a uid of its own), and deleted files it holds open."""
     total = folder_bytes(scratch)
     if uid is not None:
-        total += sum(folder_bytes(top, uid) for top in WORLD_WRITABLE)
+        total += sum(folder_bytes(top, uid) for top in tops)
     return total + held_open_bytes(pids)
 
 
@@ -114,8 +140,9 @@ class QuotaWatch:
     `stop_kernel` once (and sets `exceeded`) when it passes `quota` bytes."""
 
     def __init__(self, scratch: Path, uid: int | None, quota: int,
-                 pids: Callable[[], list[int]], stop_kernel: Callable[[], object]) -> None:
-        self.scratch, self.uid, self.quota = scratch, uid, quota
+                 pids: Callable[[], list[int]], stop_kernel: Callable[[], object],
+                 tops: tuple[Path, ...] = WORLD_WRITABLE) -> None:
+        self.scratch, self.uid, self.quota, self.tops = scratch, uid, quota, tops
         self.pids, self.stop_kernel = pids, stop_kernel
         self.exceeded = False
         self.peak = 0
@@ -125,7 +152,7 @@ class QuotaWatch:
 
     def _watch(self) -> None:
         while not self._done.wait(PERIOD):
-            used = written_bytes(self.scratch, self.uid, self.pids())
+            used = written_bytes(self.scratch, self.uid, self.pids(), self.tops)
             self.peak = max(self.peak, used)
             if used > self.quota:
                 self.exceeded = True

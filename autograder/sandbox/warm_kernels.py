@@ -42,6 +42,11 @@ class ZygoteGone(RuntimeError):
     """The zygote died, stopped answering or could not start."""
 
 
+class ZygoteUnsuitable(ZygoteGone):
+    """The zygote cannot give each kernel an IPC namespace of its own (no CAP_SYS_ADMIN in its
+    sandbox, as for a grader that is not root): kernels start anew, each in its own bwrap."""
+
+
 class ZygoteClient:
     """One sandboxed zygote process and the folder bound into its sandbox."""
 
@@ -62,6 +67,9 @@ class ZygoteClient:
         if not reply.get("ready"):
             self.close()
             raise ZygoteGone(reply.get("error", "the zygote did not start"))
+        if not reply.get("own_ipc"):
+            self.close()
+            raise ZygoteUnsuitable("the zygote cannot give each kernel its own IPC namespace")
         if self.cgroup is not None:  # the idle zygote's own tasks, plus one kernel's allowance
             self.cgroup.set_max(self.cgroup.current() + sandbox.limits.processes)
 
@@ -207,6 +215,9 @@ def zygote_for(sandbox: Sandbox) -> ZygoteClient | None:
         zygote.close()
     try:
         zygote = ZygoteClient(sandbox)
+    except ZygoteUnsuitable:  # never here: one bwrap per kernel keeps kernels apart instead
+        _ZYGOTE.update(zygote=None, failures=GIVE_UP_AFTER)
+        return None
     except (ZygoteGone, OSError) as exc:
         _ZYGOTE["failures"] += 1
         _ZYGOTE["zygote"] = None
@@ -218,3 +229,11 @@ def zygote_for(sandbox: Sandbox) -> ZygoteClient | None:
     multiprocessing.util.Finalize(zygote, zygote.close, exitpriority=10)  # worker exit
     return zygote
 
+
+
+def discard_zygote() -> None:
+    """Close this process's zygote (if any): the next kernel starts in a fresh sandbox."""
+    zygote = _ZYGOTE["zygote"]
+    _ZYGOTE["zygote"] = None
+    if zygote is not None:
+        zygote.close()

@@ -10,7 +10,7 @@ be hidden from the sandbox. It talks to its worker over stdin/stdout, one JSON o
 
     -> {"spawn": {"connection_file": ..., "cwd": ..., "env": {...}, "limits": {...},
                   "uid": N | null}}   (the forked kernel switches to uid N before it starts)
-    <- {"pid": N}
+    <- {"pid": N}     (the forked kernel has an IPC namespace of its own, see `ready`)
     -> {"ping": null}       <- {"ok": true}
     -> {"poll": N}          <- {"exit": null | code}  (a negative code: killed by that signal)
     -> {"signal": [N, sig]} <- {"ok": true}
@@ -19,7 +19,11 @@ be hidden from the sandbox. It talks to its worker over stdin/stdout, one JSON o
          `keep`, the worker's folder bound into it) and /dev/shm
 
 Isolation between notebooks: every kernel is a forked child (it shares no writable memory with
-the zygote or other kernels); `clean` kills every process of the sandbox's PID namespace but the
+the zygote or other kernels) in an IPC namespace of its own (unshare(CLONE_NEWIPC) before it
+drops to the kernel uid: SysV shared memory, semaphores, message queues and POSIX message queues
+die with it, and the next kernel sees none of them; a zygote that cannot do that says so when it
+is ready, `{"ready": true, "own_ipc": false}`, and the worker starts kernels anew instead);
+`clean` kills every process of the sandbox's PID namespace but the
 zygote (and bwrap's init), so nothing a submission started survives into the next notebook; the
 zygote is not dumpable, so a kernel can neither ptrace it nor read its memory or file
 descriptors. A kernel that kills or stops the zygote only ends its own notebook: the worker starts
@@ -38,9 +42,10 @@ import sys
 import time
 
 PR_SET_DUMPABLE = 4
+CLONE_NEWIPC = 0x08000000
 LIMITS = {"memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU,
           "file_size": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE,
-          "processes": resource.RLIMIT_NPROC}
+          "processes": resource.RLIMIT_NPROC, "message_queues": resource.RLIMIT_MSGQUEUE}
 WARM = ("numpy", "numpy.linalg", "numpy.random", "numpy.testing", "matplotlib",
         "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
         "ipykernel.zmqshell", "ipykernel.debugger", "coursekit")
@@ -102,11 +107,12 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         numpy.random.seed()  # as a fresh kernel: its own draws (Python's random reseeds itself)
         for name, value in spec["limits"].items():
             resource.setrlimit(LIMITS[name], (value, value))
+        own_ipc_namespace()  # nothing IPC of an earlier kernel is visible, nothing of ours lives on
         if uid is not None:  # the kernel's own unprivileged uid: no capability, NPROC binds
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            if os.getuid() != uid or os.geteuid() != uid:
+            if os.getuid() != uid or os.geteuid() != uid or effective_caps() != 0:
                 raise RuntimeError("could not drop to the kernel uid")
             ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc/self, as usual
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -125,6 +131,36 @@ def run_kernel(spec: dict, protocol_fds: tuple, bound: int) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def own_ipc_namespace() -> None:
+    """Move this process into a new IPC namespace (raises OSError if it cannot)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC) failed")
+
+
+def effective_caps() -> int:
+    """This process's effective capability set, as /proc/self/status shows it."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return -1
+
+
+def can_give_own_ipc() -> bool:
+    """Whether a forked kernel can get an IPC namespace of its own here (tried in a child)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            own_ipc_namespace()
+            code = 0
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 class ZygoteServer:
@@ -247,7 +283,7 @@ def main() -> int:
     except Exception as exc:
         zygote.reply({"error": f"warm-up failed: {type(exc).__name__}: {exc}"})
         return 1
-    zygote.reply({"ready": True})
+    zygote.reply({"ready": True, "own_ipc": can_give_own_ipc()})
     zygote.serve()
     return 0
 

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from autograder.ci.authenticate import KEY_VARIABLE
 from autograder.course import REPO_ROOT, existing_assignments
 
 from .helpers import EXAMPLES, expected_total, finish, start, validator
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("ci-command")]
 # and a plain folder holding one notebook (what students upload to Gradescope).
 CASES = {"partly-right": "repository", "broken-notebook": "flat"}
 ASSIGNMENT = "01-derivatives"
+RESULTS_KEY = "the-ci-secret-of-this-test-0123456789"  # signs results.json for merge
 
 
 def _checkout(tmp, student: str, shape: str):
@@ -49,7 +51,8 @@ def runs(tmp_path_factory):
         (runner / "github_output").touch()
         procs[student] = (runner, start(
             ["autograder", "ci", str(checkout), "--student", student, "--workers", "1",
-             "--timeout", "60"], cwd=runner, GITHUB_OUTPUT=str(runner / "github_output")))
+             "--timeout", "60"], cwd=runner, GITHUB_OUTPUT=str(runner / "github_output"),
+            **{KEY_VARIABLE: RESULTS_KEY}))
     return {student: (runner, *finish(proc)) for student, (runner, proc) in procs.items()}
 
 
@@ -124,12 +127,12 @@ def test_merge_folds_results_into_the_gradebook_idempotently(runs, tmp_path):
     work = tmp_path / "class-work"
     argv = ["autograder", "merge", str(artifacts), "--work", str(work), "--output",
             str(tmp_path / "grades")]
-    status, out, err = finish(start(argv, cwd=tmp_path))
+    status, out, err = finish(start(argv, cwd=tmp_path, **{KEY_VARIABLE: RESULTS_KEY}))
     assert status == 0, err
     assert f"{len(CASES)} submission(s) merged, 0 unchanged" in out
     first = _snapshot(work), (tmp_path / "grades" / "grades.csv").read_text()
 
-    status, out, err = finish(start(argv, cwd=tmp_path))
+    status, out, err = finish(start(argv, cwd=tmp_path, **{KEY_VARIABLE: RESULTS_KEY}))
     assert status == 0, err
     assert f"0 submission(s) merged, {len(CASES)} unchanged" in out
     assert (_snapshot(work), (tmp_path / "grades" / "grades.csv").read_text()) == first

@@ -291,7 +291,8 @@ def test_exchange_inbound_from_nbgrader_submit_takes_each_students_latest(exchan
         # nbgrader's timestamp.txt and submission_secret.txt come along (release_feedback
         # and fetch_feedback need them); the time is the exchange's
         assert sorted(p.name for p in copied.iterdir()) == [
-            "derivatives.ipynb", "submission_secret.txt", "timestamp.txt"]
+            "derivatives.ipynb", "submission_secret.txt", "timestamp-source.txt",
+            "timestamp.txt"]
         assert (copied / "timestamp.txt").read_text() == subs[("ada", "01-derivatives")
                                                               ].submitted_at
         log = capsys.readouterr().err
@@ -320,18 +321,28 @@ def test_exchange_latest_is_by_time_not_by_name_and_random_suffix_is_optional(tm
 
 
 @pytest.mark.parametrize("bad", ["ada-01-derivatives", "ada+01-derivatives+yesterday-ish"])
-def test_exchange_malformed_folder_name_is_named_with_the_expected_form(exchange, tmp_path, bad):
+def test_exchange_malformed_folder_name_is_reported_and_skipped(exchange, tmp_path, bad, capsys):
     inbound = exchange / COURSE / "inbound"
     (inbound / bad).mkdir()
-    for call in (lambda: detect_layout(exchange),
-                 lambda: collect(inbound, tmp_path / "work" / "submitted", CATALOGUE)):
-        with pytest.raises(LayoutError) as error:
-            call()
-        message = str(error.value)
-        assert f"'{bad}' is not an nbgrader exchange submission folder name" in message
-        assert "<student>+<assignment>+<timestamp>[+<random>]" in message
-        assert str(inbound / bad) in message
-    assert not (tmp_path / "work").exists()  # refused before anything was copied
+    (inbound / "notes.txt").write_text("a stray file")
+    assert detect_layout(exchange) == ("exchange", inbound)
+    subs = _by_key(collect(inbound, tmp_path / "work" / "submitted", CATALOGUE))
+    assert set(subs) == {("ada", "01-derivatives"), ("bob", "01-derivatives")}  # it goes on
+    message = capsys.readouterr().err
+    assert f"'{bad}' is not an nbgrader exchange submission folder name" in message
+    assert "<student>+<assignment>+<timestamp>[+<random>]" in message
+    assert str(inbound / bad) in message
+    assert f"{inbound / 'notes.txt'}: a file in nbgrader's exchange inbound folder" in message
+
+
+def test_an_exchange_with_nothing_usable_is_refused_saying_why(tmp_path):
+    inbound = tmp_path / "exchange" / COURSE / "inbound"
+    (tmp_path / "exchange" / COURSE / "outbound").mkdir(parents=True)
+    (inbound / "ada-01-derivatives").mkdir(parents=True)
+    with pytest.raises(LayoutError, match="holds no submission that can be graded") as error:
+        detect_layout(inbound)
+    assert "'ada-01-derivatives' is not an nbgrader exchange submission folder name" in str(
+        error.value)
 
 
 def test_exchange_root_with_several_courses_or_nothing_submitted_is_refused(tmp_path):

@@ -11,9 +11,13 @@ from autograder.gradebook.batch import BatchOptions, make_sandbox
 from autograder.sandbox.policy import PRLIMIT, Limits, Sandbox, SandboxUnavailable, bwrap_works
 
 
-def test_require_sandbox_refuses_to_run_without_bwrap(tmp_path):
+def test_require_sandbox_refuses_without_bwrap_unless_the_fallback_keeps_its_promises(
+        tmp_path, monkeypatch):
     options = BatchOptions(root=tmp_path, work=tmp_path / "work", use_bwrap=False,
                            require_sandbox=True)
+    if Sandbox(use_bwrap=False).kernel_user() is not None:  # root: a kernel uid of its own
+        assert not make_sandbox(options).isolated  # kept: graded (tests/grading/test_fallbacks)
+        monkeypatch.setattr("autograder.sandbox.policy.kernel_uid", lambda: None)
     with pytest.raises(SandboxUnavailable, match="--require-sandbox"):
         make_sandbox(options)
 
