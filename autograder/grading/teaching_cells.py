@@ -135,6 +135,7 @@ def cells_to_skip(master, submission) -> SkipPlan:
         else:
             candidates[index] = gid
 
+    # each cached per source: the locked cells are the same in every submission
     modules = imported_names(_source(c) for _, c in code)
     names = {}
     for index, cell in code:
@@ -206,42 +207,88 @@ def python_of(source: str) -> str:
         return source
 
 
+@lru_cache(maxsize=4096)
+def parsed(source: str) -> tuple[str, ast.Module] | None:
+    """(Python source, its tree) of a cell, None if it does not parse. Plain Python is taken
+    as it is (IPython leaves it so); the rest goes through IPython's transforms first."""
+    try:
+        return source, ast.parse(source)
+    except SyntaxError:
+        pass
+    python = python_of(source)
+    try:
+        return python, ast.parse(python)
+    except SyntaxError:
+        return None
+
+
 def imported_names(sources: Iterable[str]) -> frozenset[str]:
     """Names bound by an import statement in any of the sources: modules, and functions
     and classes of libraries, which a cell calls or reads but does not change."""
     found = set()
     for source in sources:
-        try:
-            tree = ast.parse(python_of(source))
-        except SyntaxError:
+        tree = parsed(source)
+        if tree is None:
             continue
-        for node in ast.walk(tree):
+        for node in ast.walk(tree[1]):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 found |= {(a.asname or a.name).split(".")[0] for a in node.names}
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
 def cell_names(source: str, modules: frozenset[str] = frozenset()) -> CellNames:
     """The module-level names a cell reads (before binding them itself) and defines.
 
     A cell that does not parse runs nothing: it reads and defines nothing. `modules` are
     names that hold modules: calling their functions does not count as changing them.
     """
-    try:
-        tree = ast.parse(python_of(source))
-    except SyntaxError:
+    found = parsed(source)
+    if found is None:
         return CellNames()
+    python, tree = found
     reflection = _reflection(tree)
     if reflection == "writes":
         return CellNames(reads_all=True, defines_all=True)
-    reads: set[str] = set()
-    defines: set[str] = set()
-    for statement in tree.body:
-        table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
-        read, bound = _scope_names(table)
-        reads |= read - defines  # a name the cell bound above is its own
-        defines |= bound | (_changed(statement) - modules)
-    return CellNames(frozenset(reads), frozenset(defines), reads_all=reflection == "reads")
+    read, bound = _scope_names(symtable.symtable(python, "<cell>", "exec"))
+    # A name the cell binds at its top level before any statement reads it is its own. The
+    # statement that first mentions a name is found generously (any load, nested scopes
+    # included) and the one that first binds it strictly (module scope only): both err
+    # towards counting the read.
+    first_read: dict[str, int] = {}
+    first_bound: dict[str, int] = {}
+    changed: set[str] = set()
+    for number, statement in enumerate(tree.body):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                first_read.setdefault(node.id, number)
+        for name in _bound_at_top(statement):
+            first_bound.setdefault(name, number)
+        changed |= _changed(statement)
+    reads = {n for n in read if n not in first_bound or first_read.get(n, -1) <= first_bound[n]}
+    return CellNames(frozenset(reads), frozenset(bound | (changed - modules)),
+                     reads_all=reflection == "reads")
+
+
+def _bound_at_top(statement: ast.stmt) -> set[str]:
+    """Names a statement binds in the module's scope (not inside a def, lambda, class body or
+    comprehension, whose names are their own)."""
+    bound = set()
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        stack.extend(ast.iter_child_nodes(node))
+    return bound
 
 
 def _scope_names(table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
