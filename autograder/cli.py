@@ -129,7 +129,8 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
     _refresh_penalties(args)
-    print(grade_table(ledger_rows(_db_url(args)), gradebook_entries(_db_url(args))))
+    print(grade_table(ledger_rows(_db_url(args)), gradebook_entries(_db_url(args)),
+                      workers=options.workers))
     return 0
 
 

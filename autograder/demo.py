@@ -69,14 +69,14 @@ def run_demo(output: Path = OUTPUT, root: Path = REPO_ROOT, workers: int | None 
     config.merge(overrides or Config())
     if workers is not None:
         config.Grader.workers = workers
-    grade_batch(output / "class" / "submitted",
-                BatchOptions.from_config(config, root, work, progress=progress))
+    options = BatchOptions.from_config(config, root, work, progress=progress)
+    grade_batch(output / "class" / "submitted", options)
     db_url = config.CourseDirectory.db_url
     rows = ledger_rows(db_url)
     feedback = feedback_all(root, work, output / "feedback")
     exported = export_all(root, work, output / "export")
     print()
-    print(grade_table(rows))
+    print(grade_table(rows, workers=options.workers))
     print(f"\nfeedback: {len(feedback)} HTML files in {output / 'feedback'}")
     print(f"exports: {', '.join(str(p.relative_to(output)) for p in exported[:3])}, ... "
           f"in {output / 'export'}")

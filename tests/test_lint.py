@@ -10,6 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--output-format", "concise", "."],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, f"ruff found problems (run `make lint`):\n{result.stdout}"

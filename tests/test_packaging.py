@@ -61,12 +61,14 @@ def build_wheel(out: Path) -> Path:
 def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
     wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
     python = venv / "bin" / "python"
     # The dependencies come from the kit's venv (a path, not its .pth files: the kit's
     # editable install of these very packages stays out of sight).
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
-                           "'purelib'))"], capture_output=True, text=True, check=True)
+                           "'purelib'))"], capture_output=True, text=True, check=True,
+                          timeout=60)
     Path(site.stdout.strip(), "kit-dependencies.pth").write_text(
         sysconfig.get_path("purelib") + "\n")
     installed = subprocess.run(

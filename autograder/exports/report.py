@@ -2,10 +2,11 @@
 
 Score distribution per assignment, mean score per exercise (grade cell), failures per test,
 the hints that fired most for each test (which bug the class makes in which op), answers
-computed by a library or the kit, named errors by kind, late submissions. Read from the
-gradebook (manual grades counted), the ledger (named errors) and the autograded notebooks (each
-failed test's hint, as the verifier recorded it);
-plots are PNGs embedded in the page (matplotlib, Agg).
+computed by a library or the kit, named errors by kind, late submissions, and grading time
+(seconds per notebook, split by step, and what grading this class takes on this machine). Read
+from the gradebook (manual grades counted), the ledger (named errors, grading times) and the
+autograded notebooks (each failed test's hint, as the verifier recorded it); plots are PNGs
+embedded in the page (matplotlib, Agg).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from autograder.course import load_config
+from autograder.exports.timing import STEPS, estimate_line, notebook_times, workers_of
 from autograder.gradebook.record import ledger_rows
 from autograder.gradebook.view import gradebook_entries
+from autograder.grading.options import Grader
 
 
 def _png(fig) -> str:
@@ -133,13 +136,30 @@ def _generic_section(work: Path, rows) -> str:
             "<th>cell</th><th>uses</th><th>seen</th></tr>" + body + "</table>")
 
 
+def _timing_section(rows, workers: int) -> str:
+    times = notebook_times(rows)
+    if not times:
+        return "<h2>Grading time</h2><p>No notebook ran in a kernel.</p>"
+    body = "".join(
+        f"<tr><td>{html.escape(t.name)}</td><td>{len(t.seconds)}</td><td>{t.median:.1f}</td>"
+        f"<td>{t.longest:.1f}</td>"
+        + "".join(f"<td>{t.steps[s]:.1f}</td>" if s in t.steps else "<td></td>" for s in STEPS)
+        + "</tr>" for t in times)
+    return (f"<h2>Grading time</h2><p>{html.escape(estimate_line(rows, workers_of(workers)))}"
+            ".</p><table border='1' cellpadding='4'><tr><th>notebook</th><th>submissions</th>"
+            "<th>median s</th><th>longest s</th>"
+            + "".join(f"<th>{html.escape(s)} (median s)</th>" for s in STEPS)
+            + "</tr>" + body + "</table>")
+
+
 def write_report(root: Path, work: Path, target: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    db_url = load_config(root, work).CourseDirectory.db_url
+    config = load_config(root, work)
+    db_url = config.CourseDirectory.db_url
     entries = gradebook_entries(db_url)
     rows = ledger_rows(db_url)
     sections = [f"<h1>Class report</h1><p>{len({s for s, _ in entries})} students, "
@@ -197,6 +217,7 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
         f"<li>{html.escape(e.student)} — {html.escape(e.assignment)}: "
         f"{html.escape(e.late_text())}</li>" for e in sorted(
             late, key=lambda e: (e.assignment, e.student))) + "</ul>")
+    sections.append(_timing_section(rows, Grader(config=config).workers))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report"
                       "</title></head><body>" + "\n".join(sections) + "</body></html>",

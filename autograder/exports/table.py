@@ -1,19 +1,28 @@
 """The grade table printed at the end of a batch: one row per submission, errors named,
-manual grades counted, written answers pending and late submissions shown."""
+manual grades counted, written answers pending and late submissions shown, with the seconds
+each took to grade and what grading this class takes on this machine."""
 
 from __future__ import annotations
 
+from autograder.exports.timing import (
+    estimate_line,
+    seconds_lines,
+    submission_seconds,
+    workers_of,
+)
 from autograder.gradebook.record import SubmissionRecord
 
 
-def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> str:
-    """A plain-text table: student, assignment, score / max, outcome (with the named error).
+def grade_table(rows: list[SubmissionRecord], entries: dict | None = None,
+                workers: int = 0) -> str:
+    """A plain-text table: student, assignment, score / max, grading seconds, outcome (with
+    the named error), then the seconds per notebook and the estimate for the class.
 
     `entries` (`autograder.gradebook.view.gradebook_entries`) adds the gradebook's say: the
     score with manual grades and the late penalty, and notes for pending written answers and
-    lateness."""
+    lateness. `workers`: the batch's (`Grader.workers`; 0, one per core), for the estimate."""
     entries = entries or {}
-    header = ("student", "assignment", "score", "outcome")
+    header = ("student", "assignment", "score", "time", "outcome")
     lines = []
     details: list[str] = []
     warnings: list[str] = []
@@ -39,8 +48,9 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
             notes.append(entry.late_text())
         if notes:
             outcome += " (" + "; ".join(notes) + ")"
-        lines.append((row.student, row.assignment, f"{score:g} / {row.max_score:g}", outcome))
-    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(3)]
+        lines.append((row.student, row.assignment, f"{score:g} / {row.max_score:g}",
+                      f"{submission_seconds(row):.1f} s", outcome))
+    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(4)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0]))]
     out.append("  ".join("-" * w for w in [*widths, 7]))
     for line in lines:
@@ -62,6 +72,9 @@ def grade_table(rows: list[SubmissionRecord], entries: dict | None = None) -> st
     if sources:
         out += ["", "Submission times from:"]
         out += [f"  {source}: {', '.join(keys)}" for source, keys in sorted(sources.items())]
+    estimate = estimate_line(rows, workers_of(workers))
+    if estimate:
+        out += ["", estimate, *seconds_lines(rows)]
     if details:
         out += ["", "Errors:", *details]
     if warnings:

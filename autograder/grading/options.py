@@ -19,6 +19,8 @@ from autograder.sandbox.policy import Limits
 # StripForeignGradeIds runs again after DeduplicateIds, which leaves nbgrader metadata without
 # a grade_id on the duplicates (nbgrader's OverwriteCells would trip over it). RestoreMissingCells
 # puts back the master's cells a submission lacks (an exercise added after its release).
+# SkipTeachingCells, last, marks the master's teaching-only cells that no later cell needs,
+# which SandboxedExecute then leaves unrun.
 SANITIZE_STEPS = [
     "autograder.grading.steps.strip_foreign_grade_ids.StripForeignGradeIds",
     "nbgrader.preprocessors.ClearOutput",
@@ -28,6 +30,7 @@ SANITIZE_STEPS = [
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.grading.steps.skip_teaching_cells.SkipTeachingCells",
 ]
 # The kernel only recorded; VerifyGradeCells decides every test cell here, from the records.
 SCORE_STEPS = [

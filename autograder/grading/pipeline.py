@@ -8,8 +8,9 @@ run around nbgrader's, in the order `Grader.sanitize_steps` and `Grader.score_st
 `enabled` is False is skipped):
 
     sanitize:  StripForeignGradeIds, ClearOutput, DeduplicateIds, RestoreMissingCells,
-               OverwriteKernelspec, OverwriteCells, CheckCellMetadata
-    execute:   SandboxedExecute (the kernel records what the student's code returns)
+               OverwriteKernelspec, OverwriteCells, CheckCellMetadata, SkipTeachingCells
+    execute:   SandboxedExecute (the kernel records what the student's code returns; the
+               master's teaching-only cells that nothing after them reads are not run)
     score:     VerifyGradeCells (decides every test cell here, from the records), LimitOutput
 """
 

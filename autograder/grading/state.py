@@ -3,7 +3,9 @@
 Every step reads and writes `resources["autograder"]`, a dict that travels with the notebook:
 `known_ids`, `executed` (cell index -> reply status), `failure` (named error or None),
 `stopped`, `timings`, `verdicts` (grade_id -> `autograder.grading.verify.Verdict`),
-`warnings` (what the student should know of a notebook graded anyway), and the masters as
+`warnings` (what the student should know of a notebook graded anyway), `skip_cells` (cell
+indices SandboxedExecute leaves unrun) and `teaching_cells` (which teaching-only cells were
+skipped, and why the others ran: `autograder.grading.teaching_cells`), and the masters as
 read once for the steps (`autograder.grading.master_source`).
 """
 

@@ -27,5 +27,5 @@ def test_importing_autodiff_loads_no_coursekit_and_no_matplotlib():
     code = ("import sys, autodiff, autodiff.nn\n"
             "print(sorted({m.split('.')[0] for m in sys.modules}))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True).stdout
+                            check=True, timeout=120).stdout
     assert "'coursekit'" not in loaded and "'matplotlib'" not in loaded, loaded

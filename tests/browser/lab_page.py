@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
 
+from tests.waits import waiting_for
+
 KERNEL_TIMEOUT_MS = 120_000
 
 # Opens path as a notebook, waits for its kernel, and keeps the widget under its path.
@@ -53,7 +55,8 @@ _CELLS = """(path) => window.__notebooks[path].content.widgets.map(c => ({
 # has its reply. Run All sends every cell at once and its command resolves at the first
 # error reply, while the cells below a cell tagged raises-exception are still running (their
 # state already reset to idle), so the kernel status alone cannot tell when the run is over.
-_RUN_ALL = """async ([path, timeoutMs]) => {
+# (evaluate_within races the whole of it against a timer.)
+_RUN_ALL = """async (path) => {
   const app = window.jupyterapp;
   const widget = window.__notebooks[path];
   app.shell.activateById(widget.id);
@@ -61,13 +64,38 @@ _RUN_ALL = """async ([path, timeoutMs]) => {
   const replies = widget.content.widgets
     .filter(c => c.model.type === 'code' && c.outputArea.future)
     .map(c => c.outputArea.future.done.catch(() => null));
+  await Promise.all(replies);
+}"""
+
+# Playwright's page.evaluate has no timeout: a promise of the page that never settles (a
+# kernel that never becomes ready, a Run All that never ends) would hold the test, and the
+# run, for ever. So every evaluation races the page's own timer, which rejects naming the
+# wait. %s is the function evaluated, called with the argument.
+_WITHIN = """async ([arg, timeoutMs, what]) => {
+  const body = %s;
   let timer;
   const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Run All of ${path}: no reply from every cell `
-      + `within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)),
+                       timeoutMs);
   });
-  try { await Promise.race([Promise.all(replies), late]); } finally { clearTimeout(timer); }
+  try {
+    return await Promise.race([Promise.resolve().then(() => body(arg)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }"""
+
+
+def evaluate_within(page: Page, script: str, arg=None, *, timeout_ms: int, what: str):
+    """page.evaluate(script, arg), failing after timeout_ms with `what` in the message.
+
+    The timer runs in the page, so a promise that never settles is rejected there; a page
+    whose own thread is stuck cannot run the timer, and then the test's pytest-timeout,
+    told `what` by waiting_for, ends the wait.
+    """
+    with waiting_for(f"the page: {what}"):
+        return page.evaluate(_WITHIN % script.strip(), [arg, timeout_ms, what])
+
 
 # Closes the notebook without saving; its kernel shuts down in the background.
 _CLOSE = """(path) => {
@@ -153,44 +181,56 @@ class LabPage:
     def load(self) -> None:
         """Load JupyterLab and wait until its shell has restored."""
         self.page.goto(self.lab_url)
-        self.page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
-        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        with waiting_for(f"JupyterLab's page at {self.lab_url}"):
+            self.page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
+        self.evaluate("async () => { await window.jupyterapp.restored; }",
+                      timeout_ms=90_000, what="JupyterLab's shell to restore")
+
+    def evaluate(self, script: str, arg=None, *, timeout_ms: int = 30_000,
+                 what: str = "an evaluation in the page"):
+        """Evaluate script in the page, bounded by timeout_ms (see evaluate_within)."""
+        return evaluate_within(self.page, script, arg, timeout_ms=timeout_ms, what=what)
 
     # --- notebooks -------------------------------------------------------------------------
 
     def open(self, path: str) -> Locator:
         """Open the notebook at path (relative to the server root); return its panel."""
-        widget_id = self.page.evaluate(_OPEN, path)
+        widget_id = self.evaluate(_OPEN, path, timeout_ms=KERNEL_TIMEOUT_MS,
+                                  what=f"open {path} and its kernel ready")
         panel = self.page.locator(f"[id='{widget_id}']")
         panel.locator(".jp-Cell").first.wait_for(state="visible", timeout=30_000)
         self.wait_idle(path)
         return panel
 
     def close(self, path: str) -> None:
-        self.page.evaluate(_CLOSE, path)
+        self.evaluate(_CLOSE, path, what=f"close {path}")
 
     def wait_idle(self, path: str, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
-        self.page.wait_for_function(_SETTLED, arg=path, timeout=timeout_ms, polling=200)
+        with waiting_for(f"{path}: its kernel idle"):
+            self.page.wait_for_function(_SETTLED, arg=path, timeout=timeout_ms, polling=200)
 
     def wait_for_execution(self, path: str, index: int, after: int | None) -> None:
         """Wait until cell index has run again (its execution count moved past `after`)."""
-        self.page.wait_for_function(
-            """([path, index, after]) => {
-              const cell = window.__notebooks[path].content.widgets[index].model;
-              return cell.executionCount !== null && cell.executionCount !== after
-                && cell.executionState !== 'running';
-            }""",
-            arg=[path, index, after], timeout=KERNEL_TIMEOUT_MS, polling=200,
-        )
+        with waiting_for(f"{path}: cell {index} to run"):
+            self.page.wait_for_function(
+                """([path, index, after]) => {
+                  const cell = window.__notebooks[path].content.widgets[index].model;
+                  return cell.executionCount !== null && cell.executionCount !== after
+                    && cell.executionState !== 'running';
+                }""",
+                arg=[path, index, after], timeout=KERNEL_TIMEOUT_MS, polling=200,
+            )
         self.wait_idle(path)
 
     def wait_saved(self, path: str) -> None:
-        self.page.wait_for_function(
-            "(path) => !window.__notebooks[path].context.model.dirty", arg=path, polling=200
-        )
+        with waiting_for(f"{path}: saved"):
+            self.page.wait_for_function(
+                "(path) => !window.__notebooks[path].context.model.dirty", arg=path,
+                polling=200, timeout=60_000)
 
     def cells(self, path: str) -> list[Cell]:
-        return [Cell(index=i, **c) for i, c in enumerate(self.page.evaluate(_CELLS, path))]
+        cells = self.evaluate(_CELLS, path, what=f"{path}: read its cells")
+        return [Cell(index=i, **c) for i, c in enumerate(cells)]
 
     def run_all(self, path: str) -> Run:
         """JupyterLab's own Run All, as a student clicks it; returns once every cell is done.
@@ -199,7 +239,8 @@ class LabPage:
         stop_on_error false, so the run goes on past its error; an error anywhere else makes
         the kernel drop every cell queued below it, which then never runs.
         """
-        self.page.evaluate(_RUN_ALL, [path, KERNEL_TIMEOUT_MS])
+        self.evaluate(_RUN_ALL, path, timeout_ms=KERNEL_TIMEOUT_MS,
+                      what=f"Run All of {path}: a reply from every cell")
         self.wait_idle(path)
         return Run(self.cells(path))
 

@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.waits import waiting_for
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 90.0
 
@@ -129,6 +131,16 @@ def start_lab(state: Path, workspace: Path) -> LabServer:
         f"{server.url}api/status", headers={"Authorization": f"token {token}"}
     )
     deadline = time.monotonic() + READY_TIMEOUT
+    try:
+        with waiting_for(f"JupyterLab to answer on {server.url} (log: {log_path})"):
+            return _wait_ready(server, request, deadline)
+    except BaseException:  # a test timed out or was interrupted here too: stop it all the same
+        server.stop()
+        raise
+
+
+def _wait_ready(server: LabServer, request: urllib.request.Request, deadline: float) -> LabServer:
+    process = server.process
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"JupyterLab exited at start-up:\n{server.log_tail()}")
@@ -138,6 +150,5 @@ def start_lab(state: Path, workspace: Path) -> LabServer:
                     return server
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.25)
-    server.stop()
     raise RuntimeError(f"JupyterLab did not answer within {READY_TIMEOUT:.0f} s:\n"
                        f"{server.log_tail()}")

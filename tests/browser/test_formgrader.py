@@ -21,6 +21,7 @@ from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.lab_server import ROOT, start_lab
 from tests.course.test_manual_and_late import run, written_course
 from tests.grading.fixture_course import ASSIGNMENT, NOTEBOOK, fill, write_submission
+from tests.waits import waiting_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-formgrader")]
 
@@ -79,7 +80,10 @@ def test_a_written_answer_graded_in_formgrader_reaches_grades_csv(tmp_path):
     try:
         worker = threading.Thread(target=grade_by_hand)
         worker.start()
-        worker.join(300)
+        with waiting_for("formgrader in a browser: a score entered by hand, saved"):
+            worker.join(300)
+        assert not worker.is_alive(), (
+            "formgrader's browser thread did not finish within 300 s:\n" + server.log_tail())
     finally:
         server.stop()
     if "error" in found:

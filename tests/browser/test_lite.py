@@ -45,8 +45,12 @@ from tests.browser.test_student_path import (
     normalized,
 )
 from tests.notebooks.kernel import execute
+from tests.waits import waiting_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("lite")]
+# Each test may open a notebook in Pyodide (20-40 s on a busy machine), Run All (up to
+# KERNEL_TIMEOUT_MS), and run it again in CPython; the grading test grades ten notebooks.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("lite"),
+              pytest.mark.timeout(1200)]
 
 SITE = ROOT / "output" / "lite"
 RELEASES = sorted(ROOT.glob("course/[0-9][0-9]-*/*.ipynb"))
@@ -69,8 +73,9 @@ def site() -> Path:
         pytest.skip("browser tests need Chromium: /usr/bin/chromium is missing (Debian: "
                     "`apt-get install chromium`, or run tools/install-system-deps as root)")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["make", "--no-print-directory", "lite"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    with waiting_for("`make lite` to build the site"):
+        done = subprocess.run(["make", "--no-print-directory", "lite"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"make lite failed:\n{done.stdout}\n{done.stderr}"
     return SITE
 
@@ -151,16 +156,17 @@ def write_timings() -> None:
 
 def first_code_result(lab: LabPage, path: str) -> None:
     """Run the notebook's first code cell and wait for its result."""
-    lab.page.evaluate("""(path) => {
+    lab.evaluate("""(path) => {
       const widget = window.__notebooks[path];
       const index = widget.content.widgets.findIndex(c => c.model.type === 'code');
       widget.content.activeCellIndex = index;
       return window.jupyterapp.commands.execute('notebook:run-cell');
-    }""", path)
-    lab.page.wait_for_function("""(path) => {
-      const cell = window.__notebooks[path].content.widgets.find(c => c.model.type === 'code');
-      return cell.model.executionCount !== null && cell.model.executionState !== 'running';
-    }""", arg=path, timeout=180_000, polling=200)
+    }""", path, timeout_ms=180_000, what=f"{path}: run its first code cell")
+    with waiting_for(f"{path}: the first code cell's result"):
+        lab.page.wait_for_function("""(path) => {
+          const cell = window.__notebooks[path].content.widgets.find(c => c.model.type === 'code');
+          return cell.model.executionCount !== null && cell.model.executionState !== 'running';
+        }""", arg=path, timeout=180_000, polling=200)
 
 
 def cpython_test_outputs(release: Path) -> dict[str, list[str]]:
@@ -305,14 +311,15 @@ def graph_stepper_redraws(lite: LabPage, panel) -> None:
 
 def download(lite: LabPage, path: str, folder: Path) -> Path:
     """JupyterLab's File > Download of the open notebook, saved where the browser puts it."""
-    with lite.page.expect_download() as started:
-        lite.page.evaluate("""(path) => {
+    with waiting_for(f"{path}: its download"), lite.page.expect_download(timeout=60_000) as started:
+        lite.evaluate("""(path) => {
           window.jupyterapp.shell.activateById(window.__notebooks[path].id);
           return window.jupyterapp.commands.execute('docmanager:download');
-        }""", path)
+        }""", path, timeout_ms=60_000, what=f"{path}: File > Download")
     target = folder / "lite" / Path(path).name
     target.parent.mkdir(parents=True, exist_ok=True)
-    started.value.save_as(target)
+    with waiting_for(f"{path}: the downloaded file saved"):
+        started.value.save_as(target)
     return target
 
 
@@ -361,11 +368,11 @@ def test_typed_answers_are_still_there_after_a_reload(lite):
         pytest.skip("no answer was typed (the notebook tests did not run)")
     lite.load()  # the same page, reloaded: JupyterLite keeps the files in browser storage
     for path, (_, _, answer) in DOWNLOADED.items():
-        stored = lite.page.evaluate("""async (path) => {
+        stored = lite.evaluate("""async (path) => {
           const model = await window.jupyterapp.serviceManager.contents.get(path, {content: true});
           return model.content.cells.map(c => Array.isArray(c.source) ? c.source.join('')
                                                                          : c.source);
-        }""", path)
+        }""", path, timeout_ms=60_000, what=f"{path}: read back from the browser's storage")
         assert any(normalized(source) == normalized(answer) for source in stored), (
             f"{path}: after a reload the typed answer is gone")
 

@@ -83,4 +83,4 @@ def test_make_lab_serves_course_with_inline_plots_and_prints_the_url(tmp_path):
             lab.wait(timeout=20)
         except subprocess.TimeoutExpired:
             lab.kill()
-            lab.wait()
+            lab.wait(timeout=10)

@@ -80,8 +80,11 @@ def test_report_is_one_html_page_with_plots(tmp_path):
     for heading in ("Score distribution per assignment", "Mean score per exercise",
                     "Where the class is stuck", "Not implemented", "Hints that fired, per test",
                     "Answers computed by a library or the kit", "Named errors",
-                    "Late submissions (1)"):
+                    "Late submissions (1)", "Grading time"):
         assert heading in page
+    # two students, one notebook each, graded with one kernel each
+    assert "about 0." in page and "for this class on this machine (2 student(s) x 1" in page
+    assert "<td>01-derivatives/square</td><td>2</td>" in page
     # bob's wrong square fails both its tests; check_values names no specific bug
     assert ("<tr><td>01-derivatives/square: test_square</td><td>1</td><td>no specific hint"
             in page), page

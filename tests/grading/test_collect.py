@@ -210,7 +210,8 @@ def test_grade_command_refuses_a_wrong_folder_with_exit_code_2(tmp_path):
 
     _write(tmp_path / "loose" / "derivatives.ipynb")
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "loose"),
-                           "--root", str(tmp_path)], capture_output=True, text=True)
+                           "--root", str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 2
     assert "is not a submissions folder" in done.stderr and "zip" in done.stderr
 

@@ -137,7 +137,8 @@ def graded(tmp_path_factory, request):
         sock.unlink(missing_ok=True)
         for copy in copies:
             shutil.rmtree(copy, ignore_errors=True)
-    left = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True,
+                          timeout=30).stdout.split()
     cgroups = [g.name for g in (pids_base() or Path("/nonexistent")).glob("autograder-*")
                if g.name.split("-")[1].isdigit()
                and not Path(f"/proc/{g.name.split('-')[1]}").exists()]

@@ -179,7 +179,7 @@ def graded(request):
         table = grade_table(ledger_rows(f"sqlite:///{work / 'gradebook.db'}"))
         modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in (root / "solutions", work)}
         left = subprocess.run(["ps", "-eo", "uid="], capture_output=True,
-                              text=True).stdout.split()
+                              text=True, timeout=30).stdout.split()
         uids = kernel_uids(rows)
         yield {"rows": {r.key[0]: r for r in rows}, "printed": printed, "table": table,
                "secrets": secrets, "modes": modes, "uids": uids, "cgroup": cgroup,

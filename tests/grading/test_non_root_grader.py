@@ -104,7 +104,7 @@ def _processes_of(uid: int) -> list[str]:
     """The live processes of `uid` (a zombie has exited and runs nothing: it waits only for
     its new parent, init, to collect its exit status)."""
     out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-u", str(uid)], capture_output=True,
-                         text=True).stdout
+                         text=True, timeout=30).stdout
     return [line for line in out.splitlines()
             if line.strip() and not line.split()[1].startswith("Z")]
 

@@ -52,7 +52,7 @@ def test_sigkill_mid_batch_then_rerun_grades_each_submission_exactly_once(tmp_pa
     while len(_ledger(db)) < 2 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
     os.killpg(first.pid, signal.SIGKILL)
-    first.wait()
+    first.wait(timeout=30)
     recorded_before = len(_ledger(db))
     assert 2 <= recorded_before < len(STUDENTS), "the kill must land mid-batch"
 

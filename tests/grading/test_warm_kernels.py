@@ -137,10 +137,10 @@ def test_a_stopped_zygote_is_replaced(sandbox, monkeypatch):
     if sandbox.kernel_user() is not None:  # only the grader can stop it: do that here
         _, km1 = run(sandbox, "print(1)")
         inner = subprocess.run(["pgrep", "-f", "-P", str(km1.zygote.process.pid)],
-                               capture_output=True, text=True).stdout.split()
+                               capture_output=True, text=True, timeout=30).stdout.split()
         for pid in inner:  # bwrap's init in the sandbox; its child is the zygote
             for child in subprocess.run(["pgrep", "-P", pid], capture_output=True,
-                                        text=True).stdout.split():
+                                        text=True, timeout=30).stdout.split():
                 os.kill(int(child), signal.SIGSTOP)
     else:
         _, km1 = run(sandbox, "import os, signal; os.kill(os.getppid(), signal.SIGSTOP)")
