@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from autograder.gradebook.record import SubmissionRecord
 
 # The split of a notebook's seconds, in the order the pipeline spends them.
-STEPS = ("load + sanitize", "kernel start", "cells + kernel stop", "verify + score")
+STEPS = ("load + sanitize", "kernel start", "cells + kernel stop", "test cells", "verify + score")
 
 
 @dataclass(frozen=True)

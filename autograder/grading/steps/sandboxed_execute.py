@@ -84,6 +84,7 @@ class SandboxedExecute(Execute):
         self._nonce = secrets.token_hex(8)
         self._requests = 0
         self._request_seconds = 0.0
+        self._test_seconds = 0.0
         self._truncated = False
         self.timeout_func = self._cell_timeout
         self.shutdown_kernel = "immediate"
@@ -98,8 +99,11 @@ class SandboxedExecute(Execute):
             done = time.monotonic()
             ready = self._ready or done
             info = state(self.resources)
+            # the steps add up; "requests to the kernel" is the part of the test cells' time
+            # spent waiting for the kernel's answers (the rest is the checks' judging)
             info["timings"] = {"kernel start": ready - self._started,
-                               "cells + kernel stop": done - ready,
+                               "cells + kernel stop": done - ready - self._test_seconds,
+                               "test cells": self._test_seconds,
                                "requests to the kernel": self._request_seconds}
             info["requests"] = self._requests
             km = self._sandbox_km
@@ -162,6 +166,13 @@ class SandboxedExecute(Execute):
     def _run_test_cell(self, cell, index: int) -> None:
         """Decide the test cell here from the master's source, asking the kernel for data;
         the verdict goes into the grading state (VerifyGradeCells writes it into the cell)."""
+        started = time.monotonic()
+        try:
+            self._decide_test_cell(cell, index)
+        finally:
+            self._test_seconds += time.monotonic() - started
+
+    def _decide_test_cell(self, cell, index: int) -> None:
         grade_id = cell.metadata.nbgrader["grade_id"]
         source = self._tests.source(grade_id)
         cell.outputs = []

@@ -36,7 +36,7 @@ def test_cells_run_in_order_and_each_reply_is_recorded(tmp_path):
     assert text(nb.cells[0]) == "42\n" and text(nb.cells[2]) == "43\n"
     assert nb.cells[1].outputs[0].ename == "ZeroDivisionError"
     assert "failure" not in info and set(info["timings"]) == {
-        "kernel start", "cells + kernel stop", "requests to the kernel"}
+        "kernel start", "cells + kernel stop", "test cells", "requests to the kernel"}
 
 
 def test_a_looping_cell_is_interrupted_and_the_next_cells_still_run(tmp_path):
