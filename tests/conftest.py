@@ -34,3 +34,39 @@ def pytest_collection_modifyitems(items):
         seconds = limit_for({m.name for m in item.iter_markers()})
         if seconds is not None:
             item.add_marker(pytest.mark.timeout(seconds))
+
+
+#: Folders of the kit's checkout that a root grader without bwrap makes private (mode & 0700,
+#: `autograder.sandbox.policy.private_parts`): tests that grade that way would otherwise leave
+#: them closed to the non-root graders of later tests.
+_PRIVATE_ON_FALLBACK = ("solutions", "work", "output", ".git")
+
+
+@pytest.fixture(scope="session")
+def _checkout_modes():
+    """The modes of those folders when the session started (before any module's fixture)."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    modes = {}
+    for name in _PRIVATE_ON_FALLBACK:
+        try:
+            modes[root / name] = os.stat(root / name).st_mode & 0o7777
+        except OSError:
+            continue
+    return modes
+
+
+@pytest.fixture(autouse=True)
+def _checkout_modes_restored(_checkout_modes):
+    """Every test leaves the checkout's folder modes as the session found them."""
+    import os
+
+    yield
+    for path, mode in _checkout_modes.items():
+        try:
+            if os.stat(path).st_mode & 0o7777 != mode:
+                os.chmod(path, mode)
+        except OSError:
+            pass

@@ -62,7 +62,7 @@ def check_assignment(assignment: str, root: Path = REPO_ROOT, workers: int = 2,
                 path.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path)
         work = base / "work"
-        with contextlib.redirect_stdout(io.StringIO()):  # its notes are about course/, not this
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             grade_batch(base / "submitted", BatchOptions(
                 root=root, work=work, workers=workers,
                 limits=Limits(cell_timeout=timeout, wall_clock=10 * timeout),

@@ -228,8 +228,10 @@ def check_value_and_grad(
 
     x = np.asarray(x, dtype=np.float64)
     data = observe(f"value and gradient at {where} (shift {shift:g})",
-                   Probe(value_and_grad_at, student=student, x=x + shift, args=list(args),
-                         what=what, where=where),
+                   # non-finite data reaches the judgement, which fails it with this
+                   # check's own hint (a loss that overflows is what its hint is about)
+                   Probe(value_and_grad_at, finite=False, student=student, x=x + shift,
+                         args=list(args), what=what, where=where),
                    f"`{what}`", where, array_hint(True))
     value, grad, changed = data
     if changed:

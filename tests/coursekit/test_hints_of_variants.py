@@ -135,3 +135,23 @@ def test_05_a_sum_instead_of_a_mean_is_told_so():
     with pytest.raises(CheckFailure, match="exactly 4 times the expected loss"):
         check_value_and_grad(summed, plain, logits, np.array([0, 2, 1, 1]),
                              what="softmax_cross_entropy", where="logits of shape (4, 3)")
+
+
+def test_05_the_visible_test_shows_what_the_hidden_one_punishes_in_a_global_max_softmax():
+    """A softmax that subtracts the global maximum survives `logits + 1000` but not rows far
+    apart; the visible test has such rows, with the row-wise hint."""
+    import json
+
+    from coursekit.network_checks import check_value_and_grad
+
+    from tests.notebooks.kernel import ROOT
+
+    master = json.loads((ROOT / "solutions/05-mlp-backprop/mlp_backprop.ipynb").read_text())
+    source = next("".join(c["source"]) for c in master["cells"] if c["metadata"].get(
+        "nbgrader", {}).get("grade_id") == "test_softmax_cross_entropy")
+    visible = source.split("### BEGIN HIDDEN TESTS")[0]
+    student = define(bug(v05_mlp_backprop, "softmax_cross_entropy",
+                         "subtracts the global maximum"), "softmax_cross_entropy")
+    with pytest.raises(CheckFailure, match="subtract each row's maximum"):
+        exec(visible, {"np": np, "check_value_and_grad": check_value_and_grad,  # noqa: S102
+                       "softmax_cross_entropy": student, "print": print})

@@ -35,7 +35,7 @@ from tests.grading.fixture_course import (
     write_submission,
 )
 
-pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("fallbacks")]
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-without-bwrap")]
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not policy.SETPRIV,
                                 reason="a kernel uid of its own needs root and setpriv")

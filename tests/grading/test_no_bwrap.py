@@ -36,7 +36,7 @@ from tests.grading.fixture_course import (
     write_submission,
 )
 
-pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-no-bwrap"),
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-without-bwrap"),
               pytest.mark.skipif(os.geteuid() != 0 or not policy.SETPRIV,
                                  reason="switching to the kernel uid needs root and setpriv")]
 

@@ -35,7 +35,7 @@ from tests.grading.fixture_course import (
     write_submission,
 )
 
-pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-non-root"),
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading-without-bwrap"),
               pytest.mark.skipif(os.geteuid() != 0 or not policy.SETPRIV,
                                  reason="starting a grader as another uid needs root, setpriv")]
 

@@ -224,6 +224,14 @@ EXERCISES = {
                 "return loss, dlogits"
             ),
             "one-hot not subtracted": loss(STABLE_LOSS + "return loss, probs / len(labels)"),
+            # stable for a shift of every logit, not for rows far apart: the visible test
+            # shows it (logits [[0, 1000], [3, 3]]), as the hidden one does
+            "subtracts the global maximum": loss(
+                STABLE_LOSS.replace("logits.max(axis=1, keepdims=True)", "logits.max()")
+                + "dlogits = probs.copy()\n"
+                "dlogits[rows, labels] -= 1\n"
+                "return loss, dlogits / len(labels)"
+            ),
             "sign flipped": loss(
                 STABLE_LOSS
                 + "dlogits = probs.copy()\n"
