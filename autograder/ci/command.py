@@ -194,6 +194,8 @@ def summary_lines(results: dict) -> list[str]:
         lines.append(f"  {row.assignment}: {row.score:g}/{row.max_score:g} "
                      f"({row.outcome.kind})")
         lines += [f"    {name}: {outcome}" for name, outcome in row.errors]
+        lines += [f"    {name}: note: {warning}" for name, notebook in row.notebooks.items()
+                  for warning in notebook.warnings]  # e.g. cells put back as released
         isolation = sorted({nb.isolation for nb in row.notebooks.values() if nb.isolation})
         if isolation:
             lines.append(f"    kernel isolation: {' | '.join(isolation)}")

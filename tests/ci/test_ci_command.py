@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("ci-command")]
 
 # (student, how the checkout looks): a GitHub Classroom repository with course/<assignment>/,
 # and a plain folder holding one notebook (what students upload to Gradescope).
-CASES = {"partly-right": "repository", "broken-notebook": "flat"}
+CASES = {"partly-right": "repository", "broken-notebook": "flat", "deletes-tests": "flat"}
 ASSIGNMENT = "01-derivatives"
 RESULTS_KEY = "the-ci-secret-of-this-test-0123456789"  # signs results.json for merge
 
@@ -54,6 +54,12 @@ def runs(tmp_path_factory):
              "--timeout", "60"], cwd=runner, GITHUB_OUTPUT=str(runner / "github_output"),
             **{KEY_VARIABLE: RESULTS_KEY}))
     return {student: (runner, *finish(proc)) for student, (runner, proc) in procs.items()}
+
+
+def test_ci_tells_the_student_what_the_grader_put_back(runs):
+    """A notebook graded with cells put back as released says so in the job's own output."""
+    _, _, stdout, _ = runs["deletes-tests"]
+    assert "note: this notebook lacked 5 cell(s) of the current release" in stdout, stdout
 
 
 @pytest.mark.parametrize("student", sorted(CASES))
