@@ -70,7 +70,7 @@ class BatchOptions:
     workers: int = 0  # 0: one per core
     limits: Limits = field(default_factory=Limits)
     require_sandbox: bool = False
-    worker_memory_mb: int = 2048  # each worker's address space (0: no cap)
+    worker_memory_mb: int = 2048  # each worker's memory, RLIMIT_DATA (0: no cap)
     use_bwrap: bool = True
     warm_kernels: bool = True
     pids_cgroup: bool = True
@@ -129,16 +129,21 @@ _WORKER: dict = {}
 
 def _init_worker(config: Config, sandbox: Sandbox, memory_mb: int = 0) -> None:
     """Per worker process: die with the parent, keep the parent's configuration, and take at
-    most `memory_mb` of address space (the soft limit: kernels it starts set their own)."""
+    most `memory_mb` of memory (the soft limit: kernels it starts set their own).
+
+    The cap is RLIMIT_DATA, the memory a process writes to (heap and private mappings), not
+    RLIMIT_AS: a worker's address space also holds reservations nothing ever touches (glibc's
+    arena per thread, OpenBLAS's buffers), which put a busy worker over an address-space cap
+    with a few hundred MB in use (MemoryError while loading a notebook)."""
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
     if memory_mb:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         cap = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY
-                                                else min(cap, hard), hard))
+        resource.setrlimit(resource.RLIMIT_DATA, (cap if hard == resource.RLIM_INFINITY
+                                                  else min(cap, hard), hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A fresh event loop: one inherited from the parent (where anything ran a kernel before
     # forking) shares its epoll instance with the parent and the other workers, and their

@@ -49,8 +49,8 @@ class Grader(Configurable):
                          "One cell gets at most Execute.timeout seconds of it.").tag(config=True)
     memory_mb = Integer(1024, help="Memory limit of a kernel, in MB (RLIMIT_AS); a submission "
                         "that goes over it ends 'killed for memory'.").tag(config=True)
-    worker_memory_mb = Integer(2048, help="Address space of each grading worker process, in "
-                               "MB (RLIMIT_AS): what a kernel sends cannot make a worker take "
+    worker_memory_mb = Integer(2048, help="Memory of each grading worker process, in MB "
+                               "(RLIMIT_DATA): what a kernel sends cannot make a worker take "
                                "more; a worker that dies costs only the notebook it was "
                                "grading ('grader worker died'). 0: no cap.").tag(config=True)
     cpu_seconds = Integer(0, help="CPU seconds a kernel may use (RLIMIT_CPU); 0: as many as "
