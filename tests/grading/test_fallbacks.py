@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -124,8 +125,12 @@ def test_root_without_bwrap_keeps_every_promise_from_the_first_run(tmp_path):
         left = [str(p) for top in writable_folders() for pattern in ("left-*", "hoard-*")
                 for p in top.glob(f"{pattern}{tag}*")]
         assert left == []  # nothing the kernel uids wrote survives, wherever they wrote it
+        # this run's kernel uids (another test's kernels may be running beside it)
+        uids = {int(uid) for row in rows.values() for nb in row.notebooks.values()
+                for uid in re.findall(r"uid (\d+)", nb.isolation)}
+        assert uids and all(uid >= KERNEL_UID_BASE for uid in uids)
         owned = [str(p) for top in writable_folders() for p in top.iterdir()
-                 if p.lstat().st_uid >= KERNEL_UID_BASE]
+                 if p.lstat().st_uid in uids]
         assert owned == []
     finally:
         shutil.rmtree(root, ignore_errors=True)
