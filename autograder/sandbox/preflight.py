@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from autograder.sandbox.policy import Sandbox
@@ -46,7 +47,7 @@ def check_kernels(sandbox: Sandbox) -> None:
             km.remove_runtime()
 
     try:
-        asyncio.run(start_and_stop())
+        _run_apart(start_and_stop, START_SECONDS + 30)
     except GraderFault:
         raise
     except Exception as exc:
@@ -54,6 +55,27 @@ def check_kernels(sandbox: Sandbox) -> None:
             f"kernels cannot start here ({type(exc).__name__}: {str(exc)[:200]}), before any "
             f"student code ran, so nobody was graded. {diagnose(cold)} "
             f"Sandbox: {cold.isolation}.") from exc
+
+
+def _run_apart(coroutine_function, seconds: float) -> None:
+    """Run ``coroutine_function()`` to its end on an event loop of its own, in a thread of its
+    own: the caller's thread may have a loop running already (a test runner's, a notebook's),
+    where asyncio.run() refuses to start."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="kernel-preflight", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"the check kernel neither started nor stopped in {seconds:g} s")
+    if failed:
+        raise failed[0]
 
 
 def diagnose(sandbox: Sandbox) -> str:
