@@ -122,7 +122,8 @@ def test_the_exchange_refuses_entries_not_owned_by_their_student_and_skips_stray
     assert done.returncode == 0, done.stderr[-3000:]
     table = rows(done.stdout)
     assert set(table) == {"nobody", "bob"}, done.stdout  # eve's nameless entry is refused
-    scores = {r.student: r.score for r in ledger_rows(f"sqlite:///{tmp_path}/work/gradebook.db")}
+    db_url = f"sqlite:///{tmp_path / 'work' / 'gradebook.db'}"
+    scores = {r.student: r.score for r in ledger_rows(db_url)}
     assert scores == {"nobody": 4.0, "bob": 4.0}  # the forgery (a blank notebook) did not win
     err = done.stderr
     assert f"{forged}: named for nobody but owned by user 'daemon'; refused" in err
