@@ -57,15 +57,15 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-@pytest.mark.slow
-def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
-    wheel = build_wheel(tmp_path)
-    venv = tmp_path / "venv"
+def install_in_clean_venv(wheel: Path, folder: Path) -> tuple[Path, Path, Path]:
+    """A new venv in ``folder`` with ``wheel`` installed: (venv, its python, its site-packages).
+
+    The dependencies come from the kit's venv (a path, not its .pth files: the kit's editable
+    install of these very packages stays out of sight)."""
+    venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
                    timeout=120)
     python = venv / "bin" / "python"
-    # The dependencies come from the kit's venv (a path, not its .pth files: the kit's
-    # editable install of these very packages stays out of sight).
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
                            "'purelib'))"], capture_output=True, text=True, check=True,
                           timeout=60)
@@ -76,6 +76,12 @@ def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
          "--no-deps", "--no-build-isolation", str(wheel)],
         capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, f"pip install failed:\n{installed.stderr}"
+    return venv, python, Path(site.stdout.strip())
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
+    venv, python, site = install_in_clean_venv(build_wheel(tmp_path), tmp_path)
 
     modules = source_modules()
     script = ("import importlib, json, sys\n"
@@ -94,7 +100,7 @@ def test_the_wheel_installs_every_package_in_a_clean_venv(tmp_path):
     assert not outside, f"imported from outside the clean venv, not from the wheel: {outside}"
     for data in ("autograder/exercises.json", "autograder/nbgrader_config.py",
                  "autograder/ci/github-classroom.yml", "autograder/examples/expected.json"):
-        assert (Path(site.stdout.strip()) / data).is_file(), f"the wheel lacks {data}"
+        assert (site / data).is_file(), f"the wheel lacks {data}"
 
 
 TEST_ONLY = {"pytest", "hypothesis", "jsonschema", "yaml", "playwright", "autograd", "ruff"}

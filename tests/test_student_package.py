@@ -11,12 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
 import pytest
 import tomllib
+
+from tests.test_packaging import install_in_clean_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,20 +51,7 @@ def test_the_student_wheel_holds_coursekit_and_no_answer(tmp_path):
 
 @pytest.mark.slow
 def test_every_coursekit_module_imports_from_the_student_wheel_alone(tmp_path):
-    wheel = _wheel(tmp_path)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
-                           "'purelib'))"], capture_output=True, text=True, check=True)
-    # the dependencies from the kit's venv, as a path (its editable installs stay out of sight)
-    Path(site.stdout.strip(), "kit-dependencies.pth").write_text(
-        sysconfig.get_path("purelib") + "\n")
-    installed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-deps", "--no-build-isolation", str(wheel)],
-        capture_output=True, text=True, timeout=300)
-    assert installed.returncode == 0, installed.stderr
+    venv, python, _ = install_in_clean_venv(_wheel(tmp_path), tmp_path)
     modules = sorted(f"coursekit.{p.stem}" for p in (ROOT / "course" / "coursekit").glob("*.py")
                      if p.stem != "__init__")
     script = ("import importlib, importlib.util, json, sys\n"

@@ -117,9 +117,7 @@ EXERCISES["backward_pass"] = {
 
 BACKWARD = "def backward(output):\n"
 
-EXERCISES["backward"] = {
-    "correct": {
-        "stack_of_pairs": BACKWARD + """\
+STACK_OF_PAIRS = BACKWARD + """\
     order, visited, stack = [], set(), [(output, False)]
     while stack:
         node, parents_done = stack.pop()
@@ -136,25 +134,14 @@ EXERCISES["backward"] = {
     output.grad = 1.0
     for node in reversed(order):
         node.backward_pass()
-""",
-        "calls_the_function": BACKWARD + """\
-    order, visited, stack = [], set(), [(output, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            for parent in node.parents:
-                if isinstance(parent, AutogradValue) and parent not in visited:
-                    stack.append((parent, False))
-    for node in order:
-        node.grad = 0.0
-    output.grad = 1.0
-    for node in reversed(order):
-        backward_pass(node)  # the function itself, not the method: the same push
-""",
+"""
+
+EXERCISES["backward"] = {
+    "correct": {
+        "stack_of_pairs": STACK_OF_PAIRS,
+        # the function itself, not the method: the same push
+        "calls_the_function": STACK_OF_PAIRS.replace("node.backward_pass()",
+                                                     "backward_pass(node)"),
         "kahn_counts_children": BACKWARD + """\
     # count how many nodes use each node, then release a node when all of them are done
     nodes, children, stack = {id(output): output}, {}, [output]
