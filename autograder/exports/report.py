@@ -48,45 +48,14 @@ def _barh(labels: list[str], values: list[float], title: str, xlabel: str) -> st
     return _png(fig)
 
 
-def fired_hints(work: Path, rows) -> dict[str, Counter]:
-    """'assignment/notebook: test' -> Counter of the hints its failures got, from the autograded
-    notebooks (a failure the checks recognised no bug in counts as "no specific hint")."""
-    import nbformat
-
-    from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
-    from autograder.grading.verify import NOT_DONE, PASSED
-
-    hints: dict[str, Counter] = defaultdict(Counter)
-    for row in rows:
-        folder = Path(work) / "autograded" / row.student / row.assignment
-        for notebook in row.notebooks:
-            path = folder / f"{notebook}.ipynb"
-            if not path.is_file():
-                continue
-            try:
-                nb = nbformat.read(path, as_version=4)
-            except Exception:  # noqa: BLE001 (an unreadable notebook is left out)
-                continue
-            for cell in nb.cells:
-                verdict = cell.metadata.get(VERDICT_KEY)
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if not isinstance(verdict, dict) or verdict.get("outcome") == PASSED:
-                    continue
-                if verdict.get("outcome") == NOT_DONE:
-                    continue
-                key = f"{row.assignment}/{notebook}: {grade_id}"
-                hints[key][str(verdict.get("hint") or "no specific hint")] += 1
-    return hints
-
-
-def test_outcomes(work: Path, rows) -> dict[str, Counter]:
-    """'assignment/notebook: test' -> Counter of its verdicts' outcomes (passed, failed the
-    visible test, failed a hidden test, not implemented), from the autograded notebooks."""
+def test_verdicts(work: Path, rows) -> list[tuple[str, dict]]:
+    """('assignment/notebook: test', its verdict) for every test cell of the autograded
+    notebooks of ``rows``, each notebook read once (an unreadable one is left out)."""
     import nbformat
 
     from autograder.grading.steps.verify_grade_cells import VERDICT_KEY
 
-    outcomes: dict[str, Counter] = defaultdict(Counter)
+    found = []
     for row in rows:
         folder = Path(work) / "autograded" / row.student / row.assignment
         for notebook in row.notebooks:
@@ -98,13 +67,33 @@ def test_outcomes(work: Path, rows) -> dict[str, Counter]:
                 verdict = cell.metadata.get(VERDICT_KEY)
                 if isinstance(verdict, dict) and verdict.get("outcome"):
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                    outcomes[f"{row.assignment}/{notebook}: {grade_id}"][
-                        str(verdict["outcome"])] += 1
+                    found.append((f"{row.assignment}/{notebook}: {grade_id}", verdict))
+    return found
+
+
+def fired_hints(verdicts: list[tuple[str, dict]]) -> dict[str, Counter]:
+    """test -> Counter of the hints its wrong answers got (not stubs; a failure the checks
+    recognised no bug in counts as "no specific hint")."""
+    from autograder.grading.verify import NOT_DONE, PASSED
+
+    hints: dict[str, Counter] = defaultdict(Counter)
+    for key, verdict in verdicts:
+        if verdict.get("outcome") not in (PASSED, NOT_DONE):
+            hints[key][str(verdict.get("hint") or "no specific hint")] += 1
+    return hints
+
+
+def test_outcomes(verdicts: list[tuple[str, dict]]) -> dict[str, Counter]:
+    """test -> Counter of its verdicts' outcomes (passed, failed the visible test, failed a
+    hidden test, not implemented)."""
+    outcomes: dict[str, Counter] = defaultdict(Counter)
+    for key, verdict in verdicts:
+        outcomes[key][str(verdict["outcome"])] += 1
     return outcomes
 
 
-def _hints_section(work: Path, rows) -> str:
-    hints = fired_hints(work, rows)
+def _hints_section(verdicts: list[tuple[str, dict]]) -> str:
+    hints = fired_hints(verdicts)
     if not hints:
         return "<h2>Hints that fired</h2><p>No test failed with a wrong answer.</p>"
     body = []
@@ -186,7 +175,8 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
             per_cell[key].append(cell.score / cell.max_score if cell.max_score else 0.0)
     from autograder.grading.verify import FAILED_HIDDEN, FAILED_VISIBLE, NOT_DONE
 
-    outcomes = test_outcomes(work, rows)
+    verdicts = test_verdicts(work, rows)
+    outcomes = test_outcomes(verdicts)
     failures = Counter({key: c[FAILED_VISIBLE] + c[FAILED_HIDDEN]
                         for key, c in outcomes.items() if c[FAILED_VISIBLE] + c[FAILED_HIDDEN]})
     not_done = Counter({key: c[NOT_DONE] for key, c in outcomes.items() if c[NOT_DONE]})
@@ -205,7 +195,7 @@ def write_report(root: Path, work: Path, target: Path) -> Path:
                         "<ul>" + "".join(f"<li>{html.escape(k)}: {v}</li>"
                                          for k, v in not_done.most_common()) + "</ul>")
 
-    sections.append(_hints_section(work, rows))
+    sections.append(_hints_section(verdicts))
     sections.append(_generic_section(work, rows))
 
     errors = Counter(outcome.kind.value for row in rows for _, outcome in row.errors)
