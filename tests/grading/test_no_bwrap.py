@@ -143,7 +143,7 @@ def graded(request):
     if cgroup and pids_base() is None:
         pytest.skip("no writable pids cgroup here")
     tag = uuid.uuid4().hex[:8]
-    # a course the kernel uid could otherwise reach (/tmp/pytest-of-root is private already)
+    # a course the kernel uid could otherwise reach (pytest's temporary folder is private)
     root = Path(f"/var/tmp/no-bwrap-{tag}")
     root.mkdir(mode=0o755)
     outside = root / "outside"  # a host folder the hoarder links to: it must survive
